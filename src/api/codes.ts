@@ -1,0 +1,123 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CodeError } from '../codes/errors.js';
+import { API_ACTOR, CODE_STATUSES } from '../codes/model.js';
+import { installUrl, renderQrPng } from '../codes/qr.js';
+import { fieldErrorsOf, parseCodeInput } from '../codes/rules.js';
+import type { CodeStore } from '../store/code-store.js';
+import { sendError } from './errors.js';
+import { presentCode, presentHistory } from './present.js';
+
+export const listQuerySchema = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int('a whole number from 1 to 100')
+    .min(1, 'a whole number from 1 to 100')
+    .max(100, 'a whole number from 1 to 100')
+    .default(20),
+  cursor: z
+    .string()
+    .regex(/^[0-9a-z]{16}$/, 'a nextCursor from an earlier page')
+    .optional(),
+  q: z.string().max(200, 'at most 200 characters').optional(),
+  status: z.enum(CODE_STATUSES, { error: `one of ${CODE_STATUSES.join(', ')}` }).optional(),
+});
+
+interface Deps {
+  store: CodeStore;
+  apiToken: string;
+  installUrlTemplate: string;
+}
+
+type CodeRequest = FastifyRequest<{ Params: { code: string } }>;
+
+/** The management API of SPEC §3, behind `Authorization: Bearer $API_TOKEN`. */
+export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
+  const { store } = deps;
+  const expectedDigest = digest(deps.apiToken);
+
+  app.register(async (api) => {
+    api.addHook('onRequest', async (request, reply) => {
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!timingSafeEqual(digest(token), expectedDigest)) {
+        reply.header('WWW-Authenticate', 'Bearer');
+        return sendError(reply, 401, {
+          error: 'unauthorized',
+          message: 'A valid API token is needed.',
+        });
+      }
+    });
+
+    api.post('/api/v1/codes', async (request, reply) => {
+      const code = await store.createCode(parseCodeInput(request.body), API_ACTOR);
+      return withVersion(reply.code(201), code.version).send(presentCode(code, await store.now()));
+    });
+
+    api.get('/api/v1/codes', async (request) => {
+      const query = listQuerySchema.safeParse(request.query);
+      if (!query.success)
+        throw new CodeError(
+          'invalid_request',
+          'The query is not valid.',
+          fieldErrorsOf(query.error),
+        );
+      const [page, now] = await Promise.all([store.listCodes(query.data), store.now()]);
+      return {
+        codes: page.codes.map((code) => presentCode(code, now)),
+        nextCursor: page.nextCursor,
+      };
+    });
+
+    api.get('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
+      const [code, now] = await Promise.all([store.getCode(request.params.code), store.now()]);
+      return withVersion(reply, code.version).send(presentCode(code, now));
+    });
+
+    api.patch('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
+      const expectedVersion = ifMatchVersion(request);
+      const input = parseCodeInput(request.body);
+      const current = await store.getCode(request.params.code);
+      const code = await store.updateCode(current, input, API_ACTOR, expectedVersion);
+      return withVersion(reply, code.version).send(presentCode(code, await store.now()));
+    });
+
+    api.delete('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
+      const expectedVersion = ifMatchVersion(request);
+      await store.deleteCode(await store.getCode(request.params.code), expectedVersion);
+      return reply.code(204).send();
+    });
+
+    api.get('/api/v1/codes/:code/qr.png', async (request: CodeRequest, reply) => {
+      const code = await store.getCode(request.params.code);
+      const png = await renderQrPng(installUrl(deps.installUrlTemplate, code.code));
+      return reply.type('image/png').header('Cache-Control', 'no-store').send(png);
+    });
+
+    api.get('/api/v1/codes/:code/history', async (request: CodeRequest) => {
+      return presentHistory(await store.history(await store.getCode(request.params.code)));
+    });
+  });
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function withVersion(reply: FastifyReply, version: number): FastifyReply {
+  return reply.header('ETag', `"${version}"`);
+}
+
+/** `If-Match: 3`, `"3"` or `W/"3"`: the version the client last saw. */
+function ifMatchVersion(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(String(header).trim());
+  if (!match) {
+    throw new CodeError('invalid_request', 'If-Match must be a version number.', {
+      'If-Match': 'the version of the code, as a whole number',
+    });
+  }
+  return Number(match[1]);
+}

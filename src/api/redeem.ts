@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { toIso } from '../codes/durations.js';
+import { CodeError, codeError } from '../codes/errors.js';
+import { CODE_ACTIONS } from '../codes/model.js';
+import { fieldErrorsOf } from '../codes/rules.js';
+import type { CodeStore } from '../store/code-store.js';
+import type { RedeemLimiter } from './redeem-limiter.js';
+
+const deviceText = z.string().max(200, 'at most 200 characters');
+
+export const redeemRequestSchema = z.strictObject({
+  code: z
+    .string({ error: 'the installation code, as text' })
+    .min(1, 'the installation code, as text')
+    .max(200),
+  device: z
+    .strictObject({ name: deviceText, model: deviceText, serial: deviceText })
+    .partial()
+    .default({}),
+});
+
+export const redemptionSchema = z.object({
+  action: z.enum(CODE_ACTIONS),
+  accountId: z.string().nullable(),
+  deviceId: z.string(),
+  deviceToken: z.string(),
+  code: z.object({
+    timesUsed: z.int(),
+    usageLimit: z.int().nullable(),
+    expiresAt: z.iso.datetime().nullable(),
+  }),
+});
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
+
+export function registerRedeemRoute(
+  app: FastifyInstance,
+  deps: { store: CodeStore; limiter: RedeemLimiter },
+) {
+  app.post('/api/v1/redeem', async (request, reply) => {
+    const idempotencyKey = request.headers['idempotency-key'];
+    if (
+      idempotencyKey !== undefined &&
+      (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))
+    ) {
+      throw new CodeError(
+        'invalid_request',
+        'Idempotency-Key must be 1 to 64 visible characters.',
+        {
+          'Idempotency-Key': '1 to 64 visible ASCII characters',
+        },
+      );
+    }
+    const body = redeemRequestSchema.safeParse(request.body);
+    if (!body.success) {
+      throw new CodeError(
+        'invalid_request',
+        'The request is not valid.',
+        fieldErrorsOf(body.error),
+      );
+    }
+    const retryAfter = await deps.limiter.retryAfterSeconds(request.ip);
+    if (retryAfter > 0) {
+      reply.header('Retry-After', String(retryAfter));
+      throw codeError('rate_limited');
+    }
+    try {
+      const redemption = await deps.store.redeem({ ...body.data, idempotencyKey });
+      return reply.code(200).send({
+        action: redemption.action,
+        accountId: redemption.accountId,
+        deviceId: redemption.deviceId,
+        deviceToken: redemption.deviceToken,
+        code: { ...redemption.code, expiresAt: toIso(redemption.code.expiresAt) },
+      });
+    } catch (error) {
+      if (error instanceof CodeError && error.kind === 'code_not_found') {
+        await deps.limiter.recordFailure(request.ip);
+      }
+      throw error;
+    }
+  });
+}

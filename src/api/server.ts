@@ -1,0 +1,79 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Config } from '../config.js';
+import { type Logger, redactUrl } from '../log.js';
+import type { CodeStore } from '../store/code-store.js';
+import { registerCodeRoutes } from './codes.js';
+import { errorReply, sendError } from './errors.js';
+import { registerHealthRoutes } from './health.js';
+import { buildOpenApi } from './openapi.js';
+import { registerRedeemRoute } from './redeem.js';
+import type { RedeemLimiter } from './redeem-limiter.js';
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface HttpDeps {
+  config: Config;
+  logger: Logger;
+  store: CodeStore;
+  limiter: RedeemLimiter;
+  /** Takes `/slack/*` requests (the Bolt receiver), when the Slack side is on. */
+  slackListener?: RequestListener;
+}
+
+/** The one HTTP server: Slack's events, the API, health. */
+export function buildHttpApp(deps: HttpDeps): FastifyInstance {
+  const { config, logger, store } = deps;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Fastify's own request lines would log whole URLs, codes in them; onResponse logs them masked.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (deps.slackListener && req.url?.startsWith('/slack/')) deps.slackListener(req, res);
+        else handler(req, res);
+      }),
+  });
+
+  // Any content type is read as JSON, so a body that is not JSON is a 400, not a 415.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: redactUrl(request.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+  app.setErrorHandler((error, request, reply) => errorReply(error, reply, request.log));
+  app.setNotFoundHandler((_request, reply) =>
+    sendError(reply, 404, { error: 'not_found', message: 'No such route.' }),
+  );
+
+  registerHealthRoutes(app, store.redis);
+  registerRedeemRoute(app, deps);
+  const openApi = buildOpenApi();
+  app.get('/api/v1/openapi.json', async () => openApi);
+  if (config.API_TOKEN) {
+    registerCodeRoutes(app, {
+      store,
+      apiToken: config.API_TOKEN,
+      installUrlTemplate: config.INSTALL_URL_TEMPLATE,
+    });
+  }
+  return app;
+}

@@ -1,0 +1,61 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { CROCKFORD_ALPHABET } from './code-text.js';
+
+/** A device's credential: 256 random bits, handed out once; the service keeps only its hash. */
+export function newDeviceToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashDeviceToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function randomSymbols(count: number): string {
+  let out = '';
+  for (const byte of randomBytes(count)) out += CROCKFORD_ALPHABET[byte & 31];
+  return out.toLowerCase();
+}
+
+export function newDeviceId(): string {
+  return `dev_${randomSymbols(20)}`;
+}
+
+/** Record IDs sort by creation time (like ULIDs), so the list index can page newest-first by ID alone. */
+export function newRecordId(now = Date.now()): string {
+  let time = '';
+  for (let t = now, i = 0; i < 9; i++, t = Math.floor(t / 32))
+    time = CROCKFORD_ALPHABET[t % 32] + time;
+  return (time + randomSymbols(7)).toLowerCase();
+}
+
+/**
+ * An idempotent retry must return the same token, yet Redis keeps only the token's hash. So the
+ * answer kept for the retry holds the token sealed with a key derived from the Idempotency-Key,
+ * which only the device knows: a copy of Redis alone does not reveal it.
+ */
+function sealingKey(idempotencyKey: string, scope: string): Buffer {
+  return createHash('sha256').update(`installcode:idempotency:${scope}:${idempotencyKey}`).digest();
+}
+
+export function sealToken(token: string, idempotencyKey: string, scope: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(idempotencyKey, scope), iv);
+  const sealed = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+}
+
+export function openToken(sealed: string, idempotencyKey: string, scope: string): string {
+  const bytes = Buffer.from(sealed, 'base64url');
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    sealingKey(idempotencyKey, scope),
+    bytes.subarray(0, 12),
+  );
+  decipher.setAuthTag(bytes.subarray(12, 28));
+  return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+}
+
+/** Where an Idempotency-Key is kept: its hash, so Redis does not hold the key that opens the token. */
+export function idempotencyKeyHash(idempotencyKey: string): string {
+  return createHash('sha256').update(`installcode:idempotency-key:${idempotencyKey}`).digest('hex');
+}

@@ -1,0 +1,38 @@
+/** Every refusal the service gives, by a stable string that maps to one HTTP status and one Slack message. */
+export type CodeErrorKind =
+  | 'invalid_request'
+  | 'code_not_found'
+  | 'code_expired'
+  | 'code_used_up'
+  | 'code_taken'
+  | 'version_conflict'
+  | 'rate_limited'
+  | 'unavailable';
+
+export type FieldErrors = Record<string, string>;
+
+export class CodeError extends Error {
+  constructor(
+    readonly kind: CodeErrorKind,
+    message: string,
+    readonly fields?: FieldErrors,
+  ) {
+    super(message);
+    this.name = 'CodeError';
+  }
+}
+
+export const DEFAULT_MESSAGES: Record<CodeErrorKind, string> = {
+  invalid_request: 'The request is not valid.',
+  code_not_found: 'No such installation code.',
+  code_expired: 'This installation code has expired.',
+  code_used_up: 'This installation code has been used up.',
+  code_taken: 'Another installation code is already written this way.',
+  version_conflict: 'Someone else changed this code in the meantime. Reload it and try again.',
+  rate_limited: 'Too many attempts with unknown codes. Try again later.',
+  unavailable: 'The service is unavailable right now. Try again shortly.',
+};
+
+export function codeError(kind: CodeErrorKind, fields?: FieldErrors): CodeError {
+  return new CodeError(kind, DEFAULT_MESSAGES[kind], fields);
+}

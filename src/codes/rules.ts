@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { generateCode } from './code-text.js';
+import { CodeError, type FieldErrors } from './errors.js';
+import {
+  CODE_ACTIONS,
+  type CodeAction,
+  type CodeSettings,
+  TARGET_FIELD,
+  TARGET_FIELDS,
+  type TargetField,
+} from './model.js';
+
+/** The rules of SPEC §1, one message per field; the API and the Slack modal both validate with these. */
+export const CODE_TEXT = /^[A-Za-z0-9_-]{4,64}$/;
+export const USERNAME_PREFIX = /^[a-z0-9._-]{1,32}$/;
+export const ACCOUNT_OR_DEVICE_ID = /^[A-Za-z0-9._@-]{1,64}$/;
+export const MIN_DELAY_SECONDS = 60;
+export const MAX_DELAY_SECONDS = 365 * 86_400;
+
+export const MESSAGES = {
+  code: '4 to 64 characters: letters, digits, - and _, with at least one letter or digit',
+  description: 'at most 200 characters',
+  expiresAt: 'a date and time in ISO-8601, like 2026-12-31T23:59:00Z',
+  expiresAtPast: 'must be in the future',
+  usageLimit: 'a whole number, 1 or more',
+  usageLimitDelaySeconds: 'a whole number of seconds from 60 (1 minute) to 31536000 (365 days)',
+  delayWithoutLimit: 'needs a usage limit',
+  action: `one of ${CODE_ACTIONS.join(', ')}`,
+  usernamePrefix: '1 to 32 characters: a-z, 0-9, . _ -',
+  accountId: '1 to 64 characters: A-Z, a-z, 0-9, . _ @ -',
+  deviceId: '1 to 64 characters: A-Z, a-z, 0-9, . _ @ -',
+  unknownField: 'unknown field',
+  requiredFor: (action: CodeAction) => `required for action ${action}`,
+  onlyFor: (action: CodeAction) => `only used by action ${action}`,
+} as const;
+
+const text = (pattern: RegExp, message: string) =>
+  z.string({ error: message }).regex(pattern, { error: message });
+
+/** The editable fields as JSON carries them; `null` clears a field, absence keeps it. */
+export const codeInputSchema = z
+  .strictObject({
+    code: text(CODE_TEXT, MESSAGES.code).refine((c) => /[A-Za-z0-9]/.test(c), MESSAGES.code),
+    description: z
+      .string({ error: MESSAGES.description })
+      .max(200, MESSAGES.description)
+      .nullable(),
+    expiresAt: z.iso.datetime({ offset: true, error: MESSAGES.expiresAt }).nullable(),
+    usageLimit: z
+      .number({ error: MESSAGES.usageLimit })
+      .int(MESSAGES.usageLimit)
+      .min(1, MESSAGES.usageLimit)
+      .max(Number.MAX_SAFE_INTEGER, MESSAGES.usageLimit)
+      .nullable(),
+    usageLimitDelaySeconds: z
+      .number({ error: MESSAGES.usageLimitDelaySeconds })
+      .int(MESSAGES.usageLimitDelaySeconds)
+      .min(MIN_DELAY_SECONDS, MESSAGES.usageLimitDelaySeconds)
+      .max(MAX_DELAY_SECONDS, MESSAGES.usageLimitDelaySeconds)
+      .nullable(),
+    action: z.enum(CODE_ACTIONS, { error: MESSAGES.action }),
+    usernamePrefix: text(USERNAME_PREFIX, MESSAGES.usernamePrefix).nullable(),
+    accountId: text(ACCOUNT_OR_DEVICE_ID, MESSAGES.accountId).nullable(),
+    deviceId: text(ACCOUNT_OR_DEVICE_ID, MESSAGES.deviceId).nullable(),
+  })
+  .partial();
+
+export type CodeInput = z.infer<typeof codeInputSchema>;
+
+/** Zod's issues as one message per field name. */
+export function fieldErrorsOf(error: z.ZodError): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) fields[key] = MESSAGES.unknownField;
+    } else {
+      const name = issue.path.map(String).join('.') || 'body';
+      fields[name] ??= issue.message;
+    }
+  }
+  return fields;
+}
+
+export function parseCodeInput(raw: unknown): CodeInput {
+  const parsed = codeInputSchema.safeParse(raw);
+  if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
+  return parsed.data;
+}
+
+function invalid(fields: FieldErrors): CodeError {
+  return new CodeError('invalid_request', 'Some fields are not valid.', fields);
+}
+
+/**
+ * The settings after applying `input` over `current` (none when creating), checked as a whole:
+ * expiry in the future when set or changed, a delay only with a limit, the action's one field.
+ */
+export function resolveSettings(
+  input: CodeInput,
+  current: CodeSettings | null,
+  now: number,
+): CodeSettings {
+  const fields: FieldErrors = {};
+  const pick = <K extends keyof CodeInput>(name: K) =>
+    input[name] === undefined ? current?.[name] : input[name];
+
+  const expiresAt = pick('expiresAt');
+  const expiresAtMs = typeof expiresAt === 'string' ? Date.parse(expiresAt) : (expiresAt ?? null);
+  if (input.expiresAt != null && expiresAtMs !== null && expiresAtMs <= now) {
+    fields.expiresAt = MESSAGES.expiresAtPast;
+  }
+
+  const usageLimit = pick('usageLimit') ?? null;
+  const usageLimitDelaySeconds = pick('usageLimitDelaySeconds') ?? null;
+  if (usageLimitDelaySeconds !== null && usageLimit === null) {
+    fields.usageLimitDelaySeconds = MESSAGES.delayWithoutLimit;
+  }
+
+  const action = pick('action');
+  if (!action) fields.action = MESSAGES.action;
+  const targets = action ? resolveTarget(input, current, action, fields) : null;
+
+  if (Object.keys(fields).length || !action || !targets) throw invalid(fields);
+  return {
+    code: pick('code') ?? generateCode(),
+    description: pick('description') || null,
+    expiresAt: expiresAtMs,
+    usageLimit,
+    usageLimitDelaySeconds,
+    action,
+    ...targets,
+  };
+}
+
+/** The action's own field must be set; the other actions' fields must not be sent, and are cleared. */
+function resolveTarget(
+  input: CodeInput,
+  current: CodeSettings | null,
+  action: CodeAction,
+  fields: FieldErrors,
+): Record<TargetField, string | null> {
+  const own = TARGET_FIELD[action];
+  const targets = { usernamePrefix: null, accountId: null, deviceId: null } as Record<
+    TargetField,
+    string | null
+  >;
+  for (const name of TARGET_FIELDS) {
+    if (name !== own && input[name] != null) {
+      const owner = CODE_ACTIONS.find((a) => TARGET_FIELD[a] === name) as CodeAction;
+      fields[name] = MESSAGES.onlyFor(owner);
+    }
+  }
+  const value = input[own] === undefined ? current?.[own] : input[own];
+  if (value) targets[own] = value;
+  else fields[own] = MESSAGES.requiredFor(action);
+  return targets;
+}

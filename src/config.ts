@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { parseDuration } from './codes/durations.js';
+
+/** The whole environment of SPEC §5 in one schema; nothing else reads process.env. */
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => v || undefined)
+  .optional();
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null || ms <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${text}" is not a duration like 90s, 15m, 12h or 7d`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const idList = z
+  .string()
+  .default('')
+  .transform((text) =>
+    text
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[A-Z0-9]+$/, 'Slack user IDs look like U012ABCDEF')));
+
+const hostPorts = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((node) => node.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'write nodes as host:port,host:port'))
+      .min(1, 'name at least one host:port'),
+  )
+  .transform((nodes) =>
+    nodes.map((node) => {
+      const [host, port] = node.split(':') as [string, string];
+      return { host, port: Number(port) };
+    }),
+  )
+  .optional();
+
+const onOff = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no', ''], {
+    error: 'write on or off (true/false, 1/0)',
+  })
+  .default('off')
+  .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
+
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' }).optional(),
+  REDIS_CLUSTER_NODES: hostPorts,
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[^{}\s]*$/, 'no braces or spaces: braces are Redis Cluster hash tags')
+    .default('ic:'),
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  SLACK_API_URL: z.url().optional(),
+  API_TOKEN: optionalText,
+  ADMIN_USER_IDS: idList,
+  STAFF_USER_IDS: idList,
+  ADMIN_CHANNEL_ID: optionalText,
+  INSTALL_URL_TEMPLATE: z
+    .string()
+    .default('{code}')
+    .refine((t) => t.includes('{code}'), 'must contain {code}'),
+  RETENTION: duration('7d'),
+  REDEEM_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
+  REDEEM_FAILURE_WINDOW: duration('15m'),
+  TRUST_PROXY: onOff,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** The configuration, or a ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([name, value]) => name in configSchema.shape && value !== ''),
+  );
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const name = String(issue?.path[0] ?? 'environment');
+  throw new ConfigError(`Invalid configuration: ${name}: ${issue?.message}`);
+}

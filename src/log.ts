@@ -1,0 +1,30 @@
+import pino, { type Logger } from 'pino';
+import { maskCode } from './codes/code-text.js';
+
+export type { Logger };
+
+/** Paths that may hold a whole code, a token or a secret: pino replaces them before writing. */
+const REDACTED = [
+  'req.headers.authorization',
+  'req.headers["idempotency-key"]',
+  'req.headers["x-slack-signature"]',
+  'headers.authorization',
+  '*.token',
+  '*.deviceToken',
+  '*.code',
+  '*.apiToken',
+  '*.signingSecret',
+  'body',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACTED, censor: '[redacted]' } }, destination);
+}
+
+/** A URL fit to log: a code in `/codes/{code}` is masked. */
+export function redactUrl(url: string): string {
+  return url.replace(
+    /(\/codes\/)([^/?]+)/,
+    (_, head: string, code: string) => `${head}${maskCode(decodeURIComponent(code))}`,
+  );
+}

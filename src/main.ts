@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { startService } from './service.js';
+import { RedisServerMissing } from './store/embedded-redis.js';
+
+/** Start-up only: config → logger → service → signals. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  try {
+    const service = await startService(config, logger);
+    const stop = async (signal: string) => {
+      logger.info({ signal }, 'stopping: draining requests');
+      await service.close();
+      logger.info('stopped');
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  } catch (error) {
+    if (error instanceof RedisServerMissing) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    logger.fatal({ err: error }, 'start-up failed');
+    process.exit(1);
+  }
+}
+
+void main();

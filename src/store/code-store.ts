@@ -1,0 +1,324 @@
+import type { Cluster, Redis } from 'ioredis';
+import { normalizeCode } from '../codes/code-text.js';
+import { newRecordId } from '../codes/device-token.js';
+import { codeError } from '../codes/errors.js';
+import { limitReachedAfterChange, removalAt, statusAt } from '../codes/lifetime.js';
+import {
+  type Actor,
+  type CodeSettings,
+  type CodeStatus,
+  type InstallCode,
+  targetOf,
+} from '../codes/model.js';
+import { type CodeInput, resolveSettings } from '../codes/rules.js';
+import { redisNow } from './connection.js';
+import { HISTORY_LENGTH, type HistoryEvent, parseHistory } from './history.js';
+import { type Keys, keysFor } from './keys.js';
+import { emptyFields, fromHash, toHash } from './record.js';
+import { type RedeemRequest, type Redemption, redeemCode } from './redeem.js';
+
+export interface StoreOptions {
+  keyPrefix: string;
+  retentionMs: number;
+}
+
+export interface ListQuery {
+  limit: number;
+  cursor?: string | null;
+  /** Matches description, code, username prefix, account and device, ignoring case. */
+  q?: string | null;
+  status?: CodeStatus | null;
+}
+
+export interface CodePage {
+  codes: InstallCode[];
+  nextCursor: string | null;
+}
+
+/** How many index entries one filtered list request may look at before it hands back a cursor. */
+const MAX_SCANNED_PER_PAGE = 5_000;
+/** Retries of a compare-and-set update that lost a race with a redemption. */
+const MAX_UPDATE_ATTEMPTS = 20;
+
+/**
+ * Installation codes in Redis, in domain terms. A code is a record hash keyed by a stable ID,
+ * found by its name (the normalised code) through a pointer key, and listed through an index
+ * sorted by ID. Writes that span slots go in an order that leaves, if interrupted, at most a
+ * pointer or an index entry to a record that is not there, which readers skip and clean up.
+ */
+export class CodeStore {
+  readonly keys: Keys;
+
+  constructor(
+    readonly redis: Redis | Cluster,
+    readonly options: StoreOptions,
+  ) {
+    this.keys = keysFor(options.keyPrefix);
+  }
+
+  now(): Promise<number> {
+    return redisNow(this.redis);
+  }
+
+  async createCode(input: CodeInput, actor: Actor): Promise<InstallCode> {
+    const now = await this.now();
+    const settings = resolveSettings(input, null, now);
+    const id = newRecordId(now);
+    const code: InstallCode = {
+      ...settings,
+      id,
+      timesUsed: 0,
+      lastUsedAt: null,
+      limitReachedAt: limitReachedAfterChange(
+        { ...settings, timesUsed: 0, limitReachedAt: null },
+        now,
+      ),
+      createdAt: now,
+      createdBy: actor,
+      updatedAt: now,
+      updatedBy: actor,
+      version: 1,
+    };
+    const removal = this.removalOf(code);
+    await this.claimName(code.code, id, removal);
+    const { id: _, ...fields } = code;
+    try {
+      await this.redis.icCreate(
+        this.keys.record(id),
+        this.keys.history(id),
+        removal,
+        this.historyEntry({ at: now, by: actor, type: 'created' }),
+        HISTORY_LENGTH,
+        ...Object.entries(toHash(fields)).flat(),
+      );
+      await this.redis.zadd(this.keys.index, 0, id);
+    } catch (error) {
+      await this.releaseName(code.code, id).catch(() => undefined);
+      throw error;
+    }
+    return code;
+  }
+
+  /** The code written as `text` (compared as SPEC §1 says), or code_not_found. */
+  async getCode(text: string): Promise<InstallCode> {
+    const id = await this.idOf(text);
+    const code = id && (await this.findById(id));
+    if (!code || normalizeCode(code.code) !== normalizeCode(text))
+      throw codeError('code_not_found');
+    return code;
+  }
+
+  async findById(id: string): Promise<InstallCode | null> {
+    return fromHash(id, await this.redis.hgetall(this.keys.record(id)));
+  }
+
+  async getById(id: string): Promise<InstallCode> {
+    const code = await this.findById(id);
+    if (!code) throw codeError('code_not_found');
+    return code;
+  }
+
+  /**
+   * Applies a partial change (a rename too). With `expectedVersion`, a change made since gives
+   * version_conflict. The count, last use and limit-reached instant are never reset.
+   */
+  async updateCode(
+    current: InstallCode,
+    input: CodeInput,
+    actor: Actor,
+    expectedVersion?: number,
+  ): Promise<InstallCode> {
+    let latest = current;
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      if (expectedVersion !== undefined && latest.version !== expectedVersion) {
+        throw codeError('version_conflict');
+      }
+      const now = await this.now();
+      const settings = resolveSettings(input, latest, now);
+      const updated = this.applySettings(latest, settings, actor, now);
+      const renamed = normalizeCode(updated.code) !== normalizeCode(latest.code);
+      const removal = this.removalOf(updated);
+      if (renamed) await this.claimName(updated.code, latest.id, removal);
+      const result = await this.writeUpdate(
+        latest,
+        updated,
+        removal,
+        this.changeEvent(latest, updated, actor, now),
+      );
+      if (result === 'ok') {
+        if (renamed) await this.releaseName(latest.code, latest.id);
+        else await this.followLifetime(updated.code, latest.id, removal);
+        return updated;
+      }
+      if (renamed) await this.releaseName(updated.code, latest.id);
+      if (result === 'code_not_found') throw codeError('code_not_found');
+      latest = await this.getById(latest.id);
+    }
+    throw codeError('unavailable');
+  }
+
+  async deleteCode(current: InstallCode, expectedVersion?: number): Promise<void> {
+    const result = await this.redis.icDelete(
+      this.keys.record(current.id),
+      this.keys.history(current.id),
+      expectedVersion ?? '',
+    );
+    if (result !== 'ok') throw codeError(result);
+    await this.releaseName(current.code, current.id);
+    await this.redis.zrem(this.keys.index, current.id);
+  }
+
+  async listCodes(query: ListQuery): Promise<CodePage> {
+    const now = await this.now();
+    const needle = query.q?.trim().toLowerCase() || null;
+    const matches = (code: InstallCode) =>
+      (!query.status || statusAt(code, now) === query.status) &&
+      (!needle || matchesText(code, needle));
+    const batch = needle || query.status ? Math.max(query.limit * 4, 100) : query.limit + 1;
+    const codes: InstallCode[] = [];
+    let after = query.cursor ?? null;
+    let scanned = 0;
+    while (scanned < MAX_SCANNED_PER_PAGE) {
+      const ids = await this.redis.zrange(
+        this.keys.index,
+        after ? `(${after}` : '+',
+        '-',
+        'BYLEX',
+        'REV',
+        'LIMIT',
+        0,
+        batch,
+      );
+      const records = await Promise.all(ids.map((id) => this.findById(id)));
+      for (const [i, id] of ids.entries()) {
+        const code = records[i];
+        if (!code) {
+          await this.redis.zrem(this.keys.index, id);
+        } else if (matches(code)) {
+          if (codes.length === query.limit) return { codes, nextCursor: after };
+          codes.push(code);
+        }
+        after = id;
+        scanned++;
+      }
+      if (ids.length < batch) return { codes, nextCursor: null };
+    }
+    return { codes, nextCursor: after };
+  }
+
+  async history(code: InstallCode): Promise<HistoryEvent[]> {
+    return parseHistory(await this.redis.lrange(this.keys.history(code.id), 0, -1));
+  }
+
+  /** Notes an event that changes nothing else, such as a share into a channel. */
+  async addHistory(code: InstallCode, event: Omit<HistoryEvent, 'at'>): Promise<void> {
+    const at = await this.now();
+    await this.redis.icAddHistory(
+      this.keys.record(code.id),
+      this.keys.history(code.id),
+      this.historyEntry({ ...event, at }),
+      HISTORY_LENGTH,
+    );
+  }
+
+  async redeem(request: RedeemRequest): Promise<Redemption> {
+    return redeemCode(this, request);
+  }
+
+  /** When Redis should remove the record: RETENTION after it stops being usable. */
+  removalOf(code: InstallCode): number | '' {
+    return removalAt(code, this.options.retentionMs) ?? '';
+  }
+
+  async idOf(text: string): Promise<string | null> {
+    const name = normalizeCode(text);
+    return name ? this.redis.get(this.keys.name(name)) : null;
+  }
+
+  /** Keeps a name pointer's TTL with its record's, so it goes when the record does. */
+  async followLifetime(text: string, id: string, removal: number | ''): Promise<void> {
+    await this.redis.icSetNameLifetime(this.keys.name(normalizeCode(text)), id, removal);
+  }
+
+  private async claimName(text: string, id: string, removal: number | ''): Promise<void> {
+    const key = this.keys.name(normalizeCode(text));
+    const claimed = await this.redis.icClaimName(key, id, '', removal);
+    if (claimed[0] === 1) return;
+    const holder = claimed[1];
+    const alive = await this.findById(holder);
+    if (alive && normalizeCode(alive.code) === normalizeCode(text)) throw codeError('code_taken');
+    const retried = await this.redis.icClaimName(key, id, holder, removal);
+    if (retried[0] !== 1) throw codeError('code_taken');
+  }
+
+  private async releaseName(text: string, id: string): Promise<void> {
+    await this.redis.icSetNameLifetime(this.keys.name(normalizeCode(text)), id, 'delete');
+  }
+
+  private applySettings(
+    current: InstallCode,
+    settings: CodeSettings,
+    actor: Actor,
+    now: number,
+  ): InstallCode {
+    const next = {
+      ...current,
+      ...settings,
+      updatedAt: now,
+      updatedBy: actor,
+      version: current.version + 1,
+    };
+    return { ...next, limitReachedAt: limitReachedAfterChange(next, now) };
+  }
+
+  private async writeUpdate(
+    current: InstallCode,
+    updated: InstallCode,
+    removal: number | '',
+    event: HistoryEvent,
+  ) {
+    const { id, ...fields } = updated;
+    const cleared = emptyFields(fields);
+    return this.redis.icUpdate(
+      this.keys.record(id),
+      this.keys.history(id),
+      removal,
+      this.historyEntry(event),
+      HISTORY_LENGTH,
+      current.version,
+      current.timesUsed,
+      cleared.length,
+      ...cleared,
+      ...Object.entries(toHash(fields)).flat(),
+    );
+  }
+
+  private changeEvent(
+    before: InstallCode,
+    after: InstallCode,
+    actor: Actor,
+    now: number,
+  ): HistoryEvent {
+    const changed = (Object.keys(after) as (keyof InstallCode)[]).filter(
+      (name) =>
+        !['updatedAt', 'updatedBy', 'version'].includes(name) && before[name] !== after[name],
+    );
+    if (normalizeCode(before.code) === normalizeCode(after.code)) {
+      return { at: now, by: actor, type: 'updated', changed };
+    }
+    return { at: now, by: actor, type: 'renamed', changed, from: before.code, to: after.code };
+  }
+
+  private historyEntry(event: HistoryEvent): string {
+    return JSON.stringify(event);
+  }
+}
+
+function matchesText(code: InstallCode, needle: string): boolean {
+  const text = [code.description ?? '', code.code, targetOf(code)].join('\n').toLowerCase();
+  const normalNeedle = normalizeCode(needle);
+  return (
+    text.includes(needle) ||
+    (normalNeedle !== '' && normalizeCode(code.code).includes(normalNeedle))
+  );
+}

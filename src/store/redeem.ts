@@ -1,0 +1,118 @@
+import { normalizeCode } from '../codes/code-text.js';
+import {
+  hashDeviceToken,
+  idempotencyKeyHash,
+  newDeviceId,
+  newDeviceToken,
+  openToken,
+  sealToken,
+} from '../codes/device-token.js';
+import { codeError } from '../codes/errors.js';
+import type { CodeAction } from '../codes/model.js';
+import type { CodeStore } from './code-store.js';
+import { HISTORY_LENGTH } from './history.js';
+
+export interface DeviceInfo {
+  name?: string;
+  model?: string;
+  serial?: string;
+}
+
+export interface RedeemRequest {
+  code: string;
+  device: DeviceInfo;
+  /** The device's Idempotency-Key; without one, a random key still guards against a client re-send. */
+  idempotencyKey?: string;
+}
+
+export interface Redemption {
+  action: CodeAction;
+  accountId: string | null;
+  deviceId: string;
+  deviceToken: string;
+  code: { timesUsed: number; usageLimit: number | null; expiresAt: number | null };
+  /** True when this answers a retry with an Idempotency-Key already used. */
+  replayed: boolean;
+}
+
+const DEVICE_KEY_TTL_MS = 24 * 3_600_000;
+/** A key of our own only has to outlive ioredis re-sending the command after a reconnect. */
+const INTERNAL_KEY_TTL_MS = 10 * 60_000;
+
+interface KeptAnswer extends Omit<Redemption, 'deviceToken' | 'code' | 'replayed'> {
+  sealedToken: string;
+  timesUsed: number;
+  usageLimit: number | null;
+  expiresAt: number | null;
+}
+
+/**
+ * One redemption, as one atomic script on the code's slot. A group code's account number is
+ * drawn from its prefix's counter (another slot) only once the script has said the code is
+ * usable, and handed to a second run of the script.
+ */
+export async function redeemCode(store: CodeStore, request: RedeemRequest): Promise<Redemption> {
+  const id = await store.idOf(request.code);
+  if (!id) throw codeError('code_not_found');
+  const idempotencyKey = request.idempotencyKey ?? newDeviceToken();
+  const deviceToken = newDeviceToken();
+  const { keys, redis } = store;
+  const run = (accountNumber: number | '') =>
+    redis.icRedeem(
+      keys.record(id),
+      keys.history(id),
+      keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
+      keys.devices(id),
+      keys.accounts(id),
+      normalizeCode(request.code),
+      request.idempotencyKey ? DEVICE_KEY_TTL_MS : INTERNAL_KEY_TTL_MS,
+      store.options.retentionMs,
+      newDeviceId(),
+      hashDeviceToken(deviceToken),
+      sealToken(deviceToken, idempotencyKey, id),
+      JSON.stringify(request.device),
+      accountNumber,
+      HISTORY_LENGTH,
+    );
+
+  let [outcome, ...details] = await run('');
+  if (outcome === 'need_account_number') {
+    const usernamePrefix = details[0] as string;
+    [outcome, ...details] = await run(await redis.incr(keys.accountNumbers(usernamePrefix)));
+  }
+  switch (outcome) {
+    case 'ok':
+    case 'replay': {
+      const [answer, removal] = details as [string, string | undefined];
+      if (removal) await store.followLifetime(request.code, id, Number(removal));
+      return fromKeptAnswer(
+        JSON.parse(answer) as KeptAnswer,
+        idempotencyKey,
+        id,
+        outcome === 'replay',
+      );
+    }
+    case 'code_expired':
+    case 'code_used_up':
+    case 'code_not_found':
+      throw codeError(outcome);
+    default:
+      throw new Error(`unexpected redemption outcome ${outcome}`);
+  }
+}
+
+function fromKeptAnswer(
+  kept: KeptAnswer,
+  idempotencyKey: string,
+  id: string,
+  replayed: boolean,
+): Redemption {
+  return {
+    action: kept.action,
+    accountId: kept.accountId,
+    deviceId: kept.deviceId,
+    deviceToken: openToken(kept.sealedToken, idempotencyKey, id),
+    code: { timesUsed: kept.timesUsed, usageLimit: kept.usageLimit, expiresAt: kept.expiresAt },
+    replayed,
+  };
+}

@@ -1,0 +1,158 @@
+import type { Cluster, Redis, Result } from 'ioredis';
+
+/**
+ * The Lua scripts: each is one atomic step on the keys of one hash slot. Instants are epoch
+ * milliseconds from Redis's own clock (TIME), so app replicas never disagree about time.
+ */
+
+/** Redemption: check expiry and limits, count, register the device, remember the answer. */
+const REDEEM = `
+local record, history, idempotency, devices, accounts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local kept = redis.call('GET', idempotency)
+if kept then return {'replay', kept} end
+local f = redis.call('HMGET', record, 'code', 'expiresAt', 'usageLimit', 'usageLimitDelaySeconds',
+  'timesUsed', 'limitReachedAt', 'action', 'usernamePrefix', 'accountId', 'deviceId')
+if not f[1] or string.upper((string.gsub(f[1], '[-_%s]', ''))) ~= ARGV[1] then return {'code_not_found'} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expiresAt, limit = tonumber(f[2]), tonumber(f[3])
+local delay = (tonumber(f[4]) or 0) * 1000
+local used, reached = tonumber(f[5]) or 0, tonumber(f[6])
+if expiresAt and now >= expiresAt then return {'code_expired'} end
+if reached and now >= reached + delay then return {'code_used_up'} end
+local action, accountId, deviceId = f[7], cjson.null, ARGV[4]
+if action == 'create_account_and_device' then
+  if ARGV[8] == '' then return {'need_account_number', f[8]} end
+  accountId = f[8] .. string.format('%04d', tonumber(ARGV[8]))
+  redis.call('HSET', accounts, accountId, cjson.encode({createdAt = now, deviceId = deviceId}))
+elseif action == 'create_device' then
+  accountId = f[9]
+else
+  deviceId = f[10]
+end
+used = used + 1
+redis.call('HSET', record, 'timesUsed', used, 'lastUsedAt', now)
+redis.call('HSET', devices, deviceId, cjson.encode({accountId = accountId, tokenHash = ARGV[5],
+  device = cjson.decode(ARGV[7]), installedAt = now}))
+redis.call('LPUSH', history, cjson.encode({at = now, by = 'device', type = 'redeemed',
+  accountId = accountId, deviceId = deviceId}))
+redis.call('LTRIM', history, 0, tonumber(ARGV[9]) - 1)
+local removal = ''
+if limit and used >= limit and not reached then
+  redis.call('HSET', record, 'limitReachedAt', now)
+  local stop = now + delay
+  if expiresAt and expiresAt < stop then stop = expiresAt end
+  removal = stop + tonumber(ARGV[3])
+  redis.call('PEXPIREAT', record, removal)
+  redis.call('PEXPIREAT', history, removal)
+end
+local answer = cjson.encode({action = action, accountId = accountId, deviceId = deviceId,
+  sealedToken = ARGV[6], timesUsed = used, usageLimit = limit or cjson.null,
+  expiresAt = expiresAt or cjson.null})
+redis.call('SET', idempotency, answer, 'PX', ARGV[2])
+return {'ok', answer, tostring(removal)}
+`;
+
+/** Sets a record's lifetime and history beside a write. ARGV[1]: removal instant, or '' for never. */
+const EXPIRE_RECORD = `
+local function expireRecord(removal)
+  for _, key in ipairs(KEYS) do
+    if removal == '' then redis.call('PERSIST', key) else redis.call('PEXPIREAT', key, removal) end
+  end
+end
+local function addHistory(entry, max)
+  redis.call('LPUSH', KEYS[2], entry)
+  redis.call('LTRIM', KEYS[2], 0, tonumber(max) - 1)
+end
+`;
+
+/** Create: the record and its first history entry, unless the ID is taken. ARGV: removal, entry, max, field, value, … */
+const CREATE = `${EXPIRE_RECORD}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+addHistory(ARGV[2], ARGV[3])
+expireRecord(ARGV[1])
+return 1
+`;
+
+/**
+ * Update, as compare-and-set: applies only if neither the version nor the count moved since the
+ * caller read the record (the caller derived limitReachedAt and the lifetime from them).
+ * ARGV: removal, entry, max, version, timesUsed, number of fields to delete, fields…, field, value, …
+ */
+const UPDATE = `${EXPIRE_RECORD}
+local current = redis.call('HMGET', KEYS[1], 'version', 'timesUsed')
+if not current[1] then return 'code_not_found' end
+if current[1] ~= ARGV[4] or (current[2] or '0') ~= ARGV[5] then return 'moved' end
+local deleted = tonumber(ARGV[6])
+if deleted > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 7, 6 + deleted)) end
+redis.call('HSET', KEYS[1], unpack(ARGV, 7 + deleted))
+addHistory(ARGV[2], ARGV[3])
+expireRecord(ARGV[1])
+return 'ok'
+`;
+
+/** Delete a record and its history; ARGV[1] is the expected version, or '' for any. */
+const DELETE = `
+local version = redis.call('HGET', KEYS[1], 'version')
+if not version then return 'code_not_found' end
+if ARGV[1] ~= '' and ARGV[1] ~= version then return 'version_conflict' end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 'ok'
+`;
+
+/** Append to a record's history without changing it (sharing, for instance). */
+const ADD_HISTORY = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+return 1
+`;
+
+/**
+ * Point a code's name at a record ID, unless it points at another record that is still alive
+ * (ARGV[2] names one found dead, which may be replaced). ARGV: id, replaceable id, removal.
+ */
+const CLAIM_NAME = `
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] and current ~= ARGV[2] then return {0, current} end
+redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+return {1}
+`;
+
+/** Follow a record's lifetime (ARGV[2], '' = never), or with ARGV[2] = 'delete' drop it, if the name still points at ARGV[1]. */
+const SET_NAME_LIFETIME = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == 'delete' then redis.call('DEL', KEYS[1])
+elseif ARGV[2] == '' then redis.call('PERSIST', KEYS[1])
+else redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+return 1
+`;
+
+const SCRIPTS = {
+  icRedeem: { numberOfKeys: 5, lua: REDEEM },
+  icCreate: { numberOfKeys: 2, lua: CREATE },
+  icUpdate: { numberOfKeys: 2, lua: UPDATE },
+  icDelete: { numberOfKeys: 2, lua: DELETE },
+  icAddHistory: { numberOfKeys: 2, lua: ADD_HISTORY },
+  icClaimName: { numberOfKeys: 1, lua: CLAIM_NAME },
+  icSetNameLifetime: { numberOfKeys: 1, lua: SET_NAME_LIFETIME },
+} as const;
+
+type Arg = string | number;
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    icRedeem(...args: Arg[]): Result<string[], Context>;
+    icCreate(...args: Arg[]): Result<number, Context>;
+    icUpdate(...args: Arg[]): Result<'ok' | 'moved' | 'code_not_found', Context>;
+    icDelete(...args: Arg[]): Result<'ok' | 'version_conflict' | 'code_not_found', Context>;
+    icAddHistory(...args: Arg[]): Result<number, Context>;
+    icClaimName(...args: Arg[]): Result<[0, string] | [1], Context>;
+    icSetNameLifetime(...args: Arg[]): Result<number, Context>;
+  }
+}
+
+export function defineScripts(redis: Redis | Cluster): void {
+  for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
+}
