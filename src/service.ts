@@ -14,28 +14,26 @@ export interface Service {
   close(): Promise<void>;
 }
 
-const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export interface ServiceOptions {
+  /** Where the HTTP server listens. */
+  host?: string;
+  /** The Redis to use, or to start, when neither REDIS_URL nor REDIS_CLUSTER_NODES is set. */
+  defaultRedis?: { port: number; dir: string };
+}
 
 /** Everything but the process: Redis (embedded when needed), the store, the HTTP server. */
 export async function startService(
   config: Config,
   logger: Logger,
-  host = '0.0.0.0',
+  options: ServiceOptions = {},
 ): Promise<Service> {
-  const embedded = await embeddedRedisIfNeeded(config, logger);
+  const { host = '0.0.0.0', defaultRedis = { port: 6379, dir: './data' } } = options;
+  const embedded = await embeddedRedisIfNeeded(config, logger, defaultRedis);
   const redis = createRedis({
-    url: embedded?.url ?? config.REDIS_URL,
+    url: config.REDIS_URL ?? embedded?.url ?? `redis://127.0.0.1:${defaultRedis.port}`,
     clusterNodes: config.REDIS_CLUSTER_NODES,
   });
-  let redisDown = false;
-  redis.on('error', (error: Error) => {
-    if (!redisDown) logger.warn({ err: error.message }, 'redis connection error; reconnecting');
-    redisDown = true;
-  });
-  redis.on('ready', () => {
-    if (redisDown) logger.info('redis connection back');
-    redisDown = false;
-  });
+  watchConnection(redis, logger);
   await connectRedis(redis);
 
   const store = new CodeStore(redis, {
@@ -47,10 +45,12 @@ export async function startService(
     maxFailures: config.REDEEM_MAX_FAILURES,
     windowMs: config.REDEEM_FAILURE_WINDOW,
   });
-  if (!config.SLACK_BOT_TOKEN)
+  if (!config.SLACK_BOT_TOKEN) {
     logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
-  if (!config.API_TOKEN)
+  }
+  if (!config.API_TOKEN) {
     logger.info('API_TOKEN is not set: the management API is off (its routes answer 404)');
+  }
 
   const app = buildHttpApp({ config, logger, store, limiter });
   await app.listen({ port: config.PORT, host });
@@ -69,13 +69,30 @@ export async function startService(
   };
 }
 
-/** SPEC §5: with no REDIS_URL and nothing on 127.0.0.1:6379, run a redis-server of our own. */
+/** One line when the connection drops and one when it is back, not one per reconnect attempt. */
+function watchConnection(redis: RedisClient, logger: Logger): void {
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (!down) logger.warn({ err: error.message }, 'redis connection lost; reconnecting');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('redis connection back');
+    down = false;
+  });
+}
+
+/** SPEC §5: with no REDIS_URL and nothing answering on 127.0.0.1, run a redis-server of our own. */
 async function embeddedRedisIfNeeded(
   config: Config,
   logger: Logger,
+  where: { port: number; dir: string },
 ): Promise<EmbeddedRedis | null> {
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) return null;
-  if (await redisAnswers(DEFAULT_REDIS_URL)) return null;
-  logger.info('nothing answers on 127.0.0.1:6379: starting redis-server with data in ./data');
-  return startEmbeddedRedis({ port: 6379, dir: './data' });
+  if (await redisAnswers(`redis://127.0.0.1:${where.port}`)) return null;
+  logger.info(
+    { port: where.port, dir: where.dir },
+    'nothing answers on 127.0.0.1: starting redis-server',
+  );
+  return startEmbeddedRedis(where);
 }

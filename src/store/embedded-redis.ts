@@ -9,9 +9,9 @@ export interface EmbeddedRedis {
 }
 
 export class RedisServerMissing extends Error {
-  constructor() {
+  constructor(port: number) {
     super(
-      'Nothing answers on redis://127.0.0.1:6379 and redis-server is not installed: ' +
+      `Nothing answers on redis://127.0.0.1:${port} and redis-server is not installed: ` +
         'install it (apt-get install redis-server, or brew install redis) or set REDIS_URL.',
     );
   }
@@ -70,7 +70,7 @@ export async function startEmbeddedRedis(options: {
   await new Promise<void>((resolveSpawn, reject) => {
     child.once('spawn', resolveSpawn);
     child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'ENOENT' ? new RedisServerMissing() : error),
+      reject(error.code === 'ENOENT' ? new RedisServerMissing(options.port) : error),
     );
   });
   const url = `redis://127.0.0.1:${options.port}`;

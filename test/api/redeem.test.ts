@@ -1,0 +1,259 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { redeemBody, startTestService, type TestService } from '../support/service.js';
+
+let service: TestService;
+let redis: Redis;
+
+beforeAll(async () => {
+  service = await startTestService({
+    TRUST_PROXY: 'on',
+    REDEEM_MAX_FAILURES: '3',
+    REDEEM_FAILURE_WINDOW: '10m',
+  });
+  redis = new Redis(inject('redisUrl'));
+});
+afterAll(async () => {
+  await service.close();
+  redis.disconnect();
+});
+
+/** Each test redeems from an address of its own, so the brute-force limit of one never touches another. */
+let nextAddress = 1;
+const address = () => `198.51.100.${nextAddress++}`;
+
+async function createCode(fields: Record<string, unknown>) {
+  const created = await service.call('POST', '/api/v1/codes', { body: fields });
+  expect(created.status).toBe(201);
+  return created.body as { code: string; id: string };
+}
+
+function redeem(code: string, headers: Record<string, string> = {}, from = address()) {
+  return service.call('POST', '/api/v1/redeem', {
+    body: redeemBody(code),
+    headers: { 'x-forwarded-for': from, ...headers },
+  });
+}
+
+const group = { action: 'create_account_and_device', usernamePrefix: 'acme-' };
+
+describe('POST /api/v1/redeem', () => {
+  it('creates an account and a device for a group code', async () => {
+    const { code } = await createCode({ ...group, usageLimit: 50 });
+    const answer = await redeem(code);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      action: 'create_account_and_device',
+      accountId: expect.stringMatching(/^acme-\d{4,}$/),
+      deviceId: expect.stringMatching(/^dev_/),
+      code: { timesUsed: 1, usageLimit: 50, expiresAt: null },
+    });
+    expect(Buffer.from(answer.body.deviceToken, 'base64url').length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('adds a device to the account of a create_device code', async () => {
+    const { code } = await createCode({ action: 'create_device', accountId: 'acct@example.com' });
+    const answer = await redeem(code);
+    expect(answer.body).toMatchObject({ action: 'create_device', accountId: 'acct@example.com' });
+    expect(answer.body.deviceId).toMatch(/^dev_/);
+  });
+
+  it('installs the existing device of a use_existing_device code', async () => {
+    const { code } = await createCode({ action: 'use_existing_device', deviceId: 'device.42' });
+    const answer = await redeem(code);
+    expect(answer.body).toMatchObject({ action: 'use_existing_device', deviceId: 'device.42' });
+  });
+
+  it('matches the code ignoring case, dashes, underscores and spaces', async () => {
+    await createCode({ ...group, code: 'Team-Blue_2026' });
+    expect((await redeem('team blue 2026')).status).toBe(200);
+    expect((await redeem('TEAMBLUE-2026')).status).toBe(200);
+  });
+
+  it('keeps only a hash of the device token in Redis', async () => {
+    const { code } = await createCode({ ...group });
+    const { deviceToken, deviceId } = (await redeem(code)).body;
+    const keys = await redis.keys(`${service.prefix}*`);
+    for (const key of keys) {
+      const dump = JSON.stringify(await readKey(key));
+      expect(dump).not.toContain(deviceToken);
+    }
+    const devices = keys.find(
+      (key) => key.startsWith(`${service.prefix}devices:`) && key.length > 0,
+    );
+    expect(devices).toBeDefined();
+    expect(JSON.stringify(await redis.hgetall(devices as string))).toContain(deviceId);
+  });
+
+  it('succeeds exactly min(N, L) times under 60 concurrent redemptions, with distinct accounts', async () => {
+    const { code } = await createCode({ ...group, usernamePrefix: 'race-', usageLimit: 7 });
+    const answers = await Promise.all(Array.from({ length: 60 }, () => redeem(code)));
+    const won = answers.filter((a) => a.status === 200);
+    expect(won).toHaveLength(7);
+    expect(new Set(won.map((a) => a.body.accountId)).size).toBe(7);
+    expect(
+      answers.filter((a) => a.status === 410).every((a) => a.body.error === 'code_used_up'),
+    ).toBe(true);
+    expect(answers.filter((a) => a.status !== 200 && a.status !== 410)).toEqual([]);
+    const stored = await service.call('GET', `/api/v1/codes/${code}`);
+    expect(stored.body).toMatchObject({ timesUsed: 7, status: 'used_up' });
+  });
+
+  it('never hands out one account ID twice across codes that share a prefix', async () => {
+    const first = await createCode({ ...group, usernamePrefix: 'shared-' });
+    const second = await createCode({ ...group, usernamePrefix: 'shared-' });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => redeem(i % 2 ? first.code : second.code)),
+    );
+    const accounts = answers.map((a) => a.body.accountId);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(new Set(accounts).size).toBe(20);
+  });
+
+  it('refuses a used-up code (hard limit) with 410 code_used_up', async () => {
+    const { code } = await createCode({ ...group, usageLimit: 1 });
+    expect((await redeem(code)).status).toBe(200);
+    const refused = await redeem(code);
+    expect(refused.status).toBe(410);
+    expect(refused.body).toEqual({ error: 'code_used_up', message: expect.any(String) });
+  });
+
+  it('allows use during the limit delay, then refuses once it is over', async () => {
+    const { code, id } = await createCode({
+      ...group,
+      usageLimit: 1,
+      usageLimitDelaySeconds: 3600,
+    });
+    expect((await redeem(code)).status).toBe(200);
+    const inGrace = await redeem(code);
+    expect(inGrace.status).toBe(200);
+    expect(inGrace.body.code.timesUsed).toBe(2);
+    expect((await service.call('GET', `/api/v1/codes/${code}`)).body.status).toBe('grace');
+
+    // Move the instant the limit was reached back past the delay, as if an hour had gone by.
+    await redis.hset(`${service.prefix}code:{${id}}`, 'limitReachedAt', Date.now() - 3_601_000);
+    const after = await redeem(code);
+    expect(after.status).toBe(410);
+    expect(after.body.error).toBe('code_used_up');
+    expect((await service.call('GET', `/api/v1/codes/${code}`)).body.status).toBe('used_up');
+  });
+
+  it('sets the key TTL to usable-until + RETENTION, recomputed when the limit is reached', async () => {
+    const week = 7 * 86_400_000;
+    const expiresAt = Date.now() + 3_600_000;
+    const dated = await createCode({ ...group, expiresAt: new Date(expiresAt).toISOString() });
+    const datedTtl = await redis.pttl(`${service.prefix}code:{${dated.id}}`);
+    expect(Math.abs(datedTtl - (expiresAt + week - Date.now()))).toBeLessThan(5_000);
+
+    const limited = await createCode({ ...group, usageLimit: 1, usageLimitDelaySeconds: 600 });
+    const key = `${service.prefix}code:{${limited.id}}`;
+    expect(await redis.pttl(key)).toBe(-1);
+    await redeem(limited.code);
+    expect(Math.abs((await redis.pttl(key)) - (600_000 + week))).toBeLessThan(5_000);
+    expect(
+      Math.abs(
+        (await redis.pttl(`${service.prefix}name:{${limited.code.replaceAll('-', '')}}`)) -
+          (600_000 + week),
+      ),
+    ).toBeLessThan(5_000);
+  });
+
+  it('answers a retry with the same Idempotency-Key with the same answer, using the code once', async () => {
+    const { code } = await createCode({ ...group, usageLimit: 1 });
+    const first = await redeem(code, { 'idempotency-key': 'retry-key-1' });
+    const retry = await redeem(code, { 'idempotency-key': 'retry-key-1' });
+    expect(first.status).toBe(200);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect((await service.call('GET', `/api/v1/codes/${code}`)).body.timesUsed).toBe(1);
+    expect((await redeem(code, { 'idempotency-key': 'another-key' })).status).toBe(410);
+  });
+
+  it('refuses an Idempotency-Key over 64 characters', async () => {
+    const { code } = await createCode({ ...group });
+    const answer = await redeem(code, { 'idempotency-key': 'k'.repeat(65) });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('invalid_request');
+    expect((await service.call('GET', `/api/v1/codes/${code}`)).body.timesUsed).toBe(0);
+  });
+
+  it('answers 404 code_not_found for an unknown code', async () => {
+    const answer = await redeem('NOPE-NOPE-NOPE');
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ error: 'code_not_found', message: expect.any(String) });
+  });
+});
+
+describe('bad requests change nothing', () => {
+  const send = (rawBody: string, contentType = 'application/json') =>
+    service.call('POST', '/api/v1/redeem', {
+      rawBody,
+      headers: { 'content-type': contentType, 'x-forwarded-for': address() },
+    });
+
+  it.each([
+    ['broken JSON', '{"code": '],
+    ['a body that is not JSON at all', 'code=ABCD'],
+    ['a missing code', '{"device": {}}'],
+    ['a code of the wrong type', '{"code": 12345678}'],
+    ['an unknown field', '{"code": "ABCD-EFGH", "extra": true}'],
+    ['a device of the wrong type', '{"code": "ABCD-EFGH", "device": "phone"}'],
+    ['an empty body', ''],
+  ])('answers 400 invalid_request for %s', async (_name, body) => {
+    const answer = await send(body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('invalid_request');
+  });
+
+  it('answers 400 for text/plain that is not JSON', async () => {
+    const answer = await send('hello', 'text/plain');
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('invalid_request');
+  });
+
+  it('answers 413 payload_too_large for a body over 16 KiB, and counts nothing', async () => {
+    const { code } = await createCode({ ...group });
+    const answer = await send(JSON.stringify({ code, device: { name: 'x'.repeat(17 * 1024) } }));
+    expect(answer.status).toBe(413);
+    expect(answer.body.error).toBe('payload_too_large');
+    expect((await service.call('GET', `/api/v1/codes/${code}`)).body.timesUsed).toBe(0);
+  });
+});
+
+describe('brute-force limit', () => {
+  it('refuses an address after REDEEM_MAX_FAILURES unknown codes, with Retry-After', async () => {
+    const attacker = address();
+    const { code } = await createCode({ ...group });
+    for (let i = 0; i < 3; i++)
+      expect((await redeem(`GUESS-${i}-XXXX`, {}, attacker)).status).toBe(404);
+    const blocked = await redeem('GUESS-9-XXXX', {}, attacker);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error).toBe('rate_limited');
+    const retryAfter = Number(blocked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(600);
+    expect((await redeem(code, {}, attacker)).status).toBe(429);
+    expect((await redeem(code, {}, address())).status).toBe(200);
+  });
+
+  it('does not count attempts with real codes that are used up', async () => {
+    const client = address();
+    const { code } = await createCode({ ...group, usageLimit: 1 });
+    expect((await redeem(code, {}, client)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await redeem(code, {}, client)).status).toBe(410);
+    expect((await redeem('UNKNOWN-CODE', {}, client)).status).toBe(404);
+  });
+});
+
+async function readKey(key: string): Promise<unknown> {
+  switch (await redis.type(key)) {
+    case 'hash':
+      return redis.hgetall(key);
+    case 'list':
+      return redis.lrange(key, 0, -1);
+    case 'zset':
+      return redis.zrange(key, 0, -1);
+    default:
+      return redis.get(key);
+  }
+}

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { startService } from '../src/service.js';
+import { RedisServerMissing, redisAnswers } from '../src/store/embedded-redis.js';
+import { freePort } from './support/redis-server.js';
+import { API_TOKEN } from './support/service.js';
+
+/** Runs `src/main.ts` as `npm start` would, with only the given environment. */
+function runMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('start-up', () => {
+  it.each([
+    ['RETENTION', 'soon'],
+    ['PORT', 'eighty'],
+    ['REDIS_URL', 'http://localhost'],
+    ['INSTALL_URL_TEMPLATE', 'https://example.test/'],
+  ])('stops with one line naming %s when it is bad', async (name, value) => {
+    const run = runMain({ [name]: value });
+    expect(await run.exited).toBe(1);
+    const lines = run.output().stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(name);
+  });
+
+  it('serves, and on SIGTERM stops and exits 0', async () => {
+    const port = await freePort();
+    const run = runMain({
+      PORT: String(port),
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: 'test:main:',
+      API_TOKEN,
+    });
+    let health = 0;
+    for (let attempt = 0; attempt < 100 && health !== 200; attempt++) {
+      await new Promise((r) => setTimeout(r, 100));
+      health = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.status,
+        () => 0,
+      );
+    }
+    expect(health).toBe(200);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output().stdout).toContain('stopped');
+  });
+});
+
+describe('embedded redis-server', () => {
+  const configWithoutRedis = () => loadConfig({ API_TOKEN, PORT: '0', LOG_LEVEL: 'silent' });
+
+  it('starts one when nothing answers, keeps codes across restarts in its AOF, and stops it on close', async () => {
+    const defaultRedis = {
+      port: await freePort(),
+      dir: mkdtempSync(join(tmpdir(), 'installcode-data-')),
+    };
+    const logger = createLogger('silent');
+    const first = await startService(configWithoutRedis(), logger, {
+      host: '127.0.0.1',
+      defaultRedis,
+    });
+    const created = await first.store.createCode(
+      { action: 'create_device', accountId: 'acct-1' },
+      'api',
+    );
+    await first.close();
+    expect(await redisAnswers(`redis://127.0.0.1:${defaultRedis.port}`)).toBe(false);
+    expect(
+      existsSync(defaultRedis.dir) &&
+        readdirSync(defaultRedis.dir).some((f) => f.startsWith('appendonly')),
+    ).toBe(true);
+
+    const second = await startService(configWithoutRedis(), logger, {
+      host: '127.0.0.1',
+      defaultRedis,
+    });
+    try {
+      expect((await second.store.getCode(created.code)).id).toBe(created.id);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('says how to install redis-server when it is missing', async () => {
+    const defaultRedis = {
+      port: await freePort(),
+      dir: mkdtempSync(join(tmpdir(), 'installcode-data-')),
+    };
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const starting = startService(configWithoutRedis(), createLogger('silent'), {
+        host: '127.0.0.1',
+        defaultRedis,
+      });
+      await expect(starting).rejects.toBeInstanceOf(RedisServerMissing);
+      await expect(starting).rejects.toThrow(/apt-get install redis-server.*REDIS_URL/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});

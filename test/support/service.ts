@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { type Service, startService } from '../../src/service.js';
+
+export const API_TOKEN = 'test-api-token-0123456789';
+
+export interface TestService extends Service {
+  /** Every log line the service wrote, as text. */
+  logs: string[];
+  prefix: string;
+  call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** Sent as is, instead of `body` as JSON. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+  /** Leave out the management API's Authorization header. */
+  anonymous?: boolean;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON answer, which each test checks field by field
+  body: any;
+  bytes: Buffer;
+}
+
+/**
+ * The whole service on a free port over real HTTP, against the run's redis-server (or `REDIS_URL`
+ * given here) under a key prefix of its own, so test files never see each other's data.
+ */
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const prefix = `test:${randomBytes(4).toString('hex')}:`;
+  const config = loadConfig({
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: prefix,
+    API_TOKEN,
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const service = await startService(config, createLogger(config.LOG_LEVEL, sink), {
+    host: '127.0.0.1',
+  });
+
+  const call = async (
+    method: string,
+    path: string,
+    options: CallOptions = {},
+  ): Promise<CallResult> => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (!options.anonymous && path.startsWith('/api/v1/codes'))
+      headers.authorization ??= `Bearer ${API_TOKEN}`;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(service.url + path, { method, headers, body });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const text = bytes.toString('utf8');
+    const isJson = response.headers.get('content-type')?.includes('json');
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: isJson && text ? JSON.parse(text) : text,
+      bytes,
+    };
+  };
+  return { ...service, logs, prefix, call };
+}
+
+/** A redemption body for `code`. */
+export function redeemBody(code: string, device: Record<string, string> = { name: 'test device' }) {
+  return { code, device };
+}
