@@ -21,10 +21,22 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return pino({ level, redact: { paths: REDACTED, censor: '[redacted]' } }, destination);
 }
 
-/** A URL fit to log: a code in `/codes/{code}` is masked. */
+/** A URL fit to log: a code in `/codes/{code}` is masked, and query values (a search may be a code) are left out. */
 export function redactUrl(url: string): string {
-  return url.replace(
-    /(\/codes\/)([^/?]+)/,
-    (_, head: string, code: string) => `${head}${maskCode(decodeURIComponent(code))}`,
+  const [path = '', query] = url.split('?', 2);
+  const safePath = path.replace(
+    /(\/codes\/)([^/]+)/,
+    (_, head: string, code: string) => `${head}${maskCode(safeDecode(code))}`,
   );
+  if (query === undefined) return safePath;
+  const names = query.split('&').map((pair) => `${pair.split('=')[0]}=…`);
+  return `${safePath}?${names.join('&')}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
