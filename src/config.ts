@@ -54,6 +54,10 @@ const hostPorts = z
       return { host, port: Number(port) };
     }),
   )
+  .refine(
+    (nodes) => nodes.every((node) => node.port >= 1 && node.port <= 65_535),
+    'ports are 1 to 65535',
+  )
   .optional();
 
 const onOff = z
@@ -64,7 +68,11 @@ const onOff = z
   .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
 
 export const configSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  PORT: z
+    .string()
+    .default('3000')
+    .refine((text) => /^\d{1,5}$/.test(text) && Number(text) <= 65_535, 'a port number, 0 to 65535')
+    .transform(Number),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' }).optional(),
   REDIS_CLUSTER_NODES: hostPorts,
   REDIS_KEY_PREFIX: z

@@ -106,7 +106,8 @@ export function resolveSettings(
 
   const expiresAt = pick('expiresAt');
   const expiresAtMs = typeof expiresAt === 'string' ? Date.parse(expiresAt) : (expiresAt ?? null);
-  if (input.expiresAt != null && expiresAtMs !== null && expiresAtMs <= now) {
+  const expiryChanged = input.expiresAt != null && expiresAtMs !== current?.expiresAt;
+  if (expiryChanged && expiresAtMs !== null && expiresAtMs <= now) {
     fields.expiresAt = MESSAGES.expiresAtPast;
   }
 
