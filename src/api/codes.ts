@@ -40,8 +40,9 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
   app.register(async (api) => {
     api.addHook('onRequest', async (request, reply) => {
       const header = request.headers.authorization ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-      if (!timingSafeEqual(digest(token), expectedDigest)) {
+      const [scheme = '', token = ''] = header.split(' ', 2);
+      const bearer = scheme.toLowerCase() === 'bearer' ? token : '';
+      if (!timingSafeEqual(digest(bearer), expectedDigest)) {
         reply.header('WWW-Authenticate', 'Bearer');
         return sendError(reply, 401, {
           error: 'unauthorized',
@@ -51,7 +52,8 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
     });
 
     api.post('/api/v1/codes', async (request, reply) => {
-      const code = await store.createCode(parseCodeInput(request.body), API_ACTOR);
+      const input = parseCodeInput(request.body, { current: null, now: await store.now() });
+      const code = await store.createCode(input, API_ACTOR);
       return withVersion(reply.code(201), code.version).send(presentCode(code, await store.now()));
     });
 
@@ -77,8 +79,8 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
 
     api.patch('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
       const expectedVersion = ifMatchVersion(request);
-      const input = parseCodeInput(request.body);
       const current = await store.getCode(request.params.code);
+      const input = parseCodeInput(request.body, { current, now: await store.now() });
       const code = await store.updateCode(current, input, API_ACTOR, expectedVersion);
       return withVersion(reply, code.version).send(presentCode(code, await store.now()));
     });

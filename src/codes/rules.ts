@@ -81,10 +81,39 @@ export function fieldErrorsOf(error: z.ZodError): FieldErrors {
   return fields;
 }
 
-export function parseCodeInput(raw: unknown): CodeInput {
+/**
+ * The input's shape, checked. Given the code it would change (`current`, null when creating) and
+ * the time, a refusal also names what the rules across fields find in the fields that are
+ * well-formed, so that a person sees every problem at once.
+ */
+export function parseCodeInput(
+  raw: unknown,
+  context?: { current: CodeSettings | null; now: number },
+): CodeInput {
   const parsed = codeInputSchema.safeParse(raw);
-  if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  const shape = fieldErrorsOf(parsed.error);
+  const rules = context
+    ? ruleErrorsOf(withoutFields(raw, shape), context.current, context.now)
+    : {};
+  throw invalid({ ...rules, ...shape });
+}
+
+function withoutFields(raw: unknown, fields: FieldErrors): unknown {
+  if (typeof raw !== 'object' || raw === null) return {};
+  return Object.fromEntries(Object.entries(raw).filter(([name]) => !(name in fields)));
+}
+
+/** The rule errors of input that is well-formed in itself. */
+function ruleErrorsOf(raw: unknown, current: CodeSettings | null, now: number): FieldErrors {
+  const parsed = codeInputSchema.safeParse(raw);
+  if (!parsed.success) return {};
+  try {
+    resolveSettings(parsed.data, current, now);
+    return {};
+  } catch (error) {
+    return error instanceof CodeError ? (error.fields ?? {}) : {};
+  }
 }
 
 function invalid(fields: FieldErrors): CodeError {
