@@ -76,7 +76,9 @@ describe('POST /api/v1/redeem', () => {
     for (const key of await redis.keys(`${service.prefix}*`)) {
       expect(JSON.stringify(await readKey(key))).not.toContain(deviceToken);
     }
-    const device = JSON.parse((await redis.hget(`${service.prefix}devices:{${id}}`, deviceId)) ?? '{}');
+    const device = JSON.parse(
+      (await redis.hget(`${service.prefix}devices:{${id}}`, deviceId)) ?? '{}',
+    );
     expect(device.tokenHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
