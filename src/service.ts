@@ -3,6 +3,7 @@ import { RedeemLimiter } from './api/redeem-limiter.js';
 import { buildHttpApp } from './api/server.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import { createSlackApp } from './slack/app.js';
 import { CodeStore } from './store/code-store.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
 import { type EmbeddedRedis, redisAnswers, startEmbeddedRedis } from './store/embedded-redis.js';
@@ -45,15 +46,15 @@ export async function startService(
     maxFailures: config.REDEEM_MAX_FAILURES,
     windowMs: config.REDEEM_FAILURE_WINDOW,
   });
-  if (!config.SLACK_BOT_TOKEN) {
-    logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
-  }
+  const slack = createSlackApp(config, store, logger);
+  if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
   if (!config.API_TOKEN) {
     logger.info('API_TOKEN is not set: the management API is off (its routes answer 404)');
   }
 
-  const app = buildHttpApp({ config, logger, store, limiter });
+  const app = buildHttpApp({ config, logger, store, limiter, slackListener: slack?.listener });
   await app.listen({ port: config.PORT, host });
+  await slack?.start();
   const { port } = app.server.address() as AddressInfo;
   logger.info({ port }, 'installcode is listening');
 
@@ -62,6 +63,7 @@ export async function startService(
     store,
     redis,
     async close() {
+      await slack?.stop();
       await app.close();
       await redis.quit().catch(() => redis.disconnect());
       await embedded?.stop();

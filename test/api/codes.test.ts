@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import jsQRModule from 'jsqr';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeQr } from '../support/qr.js';
 import { API_TOKEN, startTestService, type TestService } from '../support/service.js';
 
 /** End-to-end tests of the management API (SPEC §1 and §3) over real HTTP and a real redis-server. */
@@ -53,12 +52,6 @@ interface EventJson {
   accountId?: string | null;
   deviceId?: string;
 }
-
-type QrDecoder = typeof jsQRModule.default;
-/** jsqr is CommonJS whose module.exports is the function itself; its types say `export default`. */
-const jsQR: QrDecoder =
-  (jsQRModule as unknown as { default?: QrDecoder }).default ??
-  (jsQRModule as unknown as QrDecoder);
 
 let service: TestService;
 
@@ -127,11 +120,6 @@ async function listAll(query: Record<string, string> = {}, limit = 100) {
     if (cursor === null) return { codes, pages };
   }
   throw new Error('the list never ended');
-}
-
-function decodeQr(bytes: Buffer): string | null {
-  const png = PNG.sync.read(bytes);
-  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
 }
 
 describe('authorization', () => {

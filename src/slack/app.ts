@@ -1,0 +1,113 @@
+import {
+  type AnyMiddlewareArgs,
+  App,
+  type Logger as BoltLogger,
+  HTTPReceiver,
+  LogLevel,
+  type Middleware,
+} from '@slack/bolt';
+import type { RequestListener } from '../api/server.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { CodeStore } from '../store/code-store.js';
+import type { SlackServices } from './code-actions.js';
+import { registerListeners } from './listeners/index.js';
+
+export interface SlackApp {
+  /** HTTP mode: takes `POST /slack/events` on the service's own server. Absent in Socket Mode. */
+  listener?: RequestListener;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Slack's payloads are small; a megabyte is generous and keeps a flood out. */
+const SLACK_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The Bolt app, in HTTP mode on our server (signatures verified, stale timestamps refused by Bolt)
+ * or in Socket Mode when SLACK_APP_TOKEN is set. Null without SLACK_BOT_TOKEN.
+ */
+export function createSlackApp(config: Config, store: CodeStore, logger: Logger): SlackApp | null {
+  const token = config.SLACK_BOT_TOKEN;
+  if (!token) return null;
+  const log = boltLogger(logger.child({ component: 'slack' }));
+  const clientOptions = {
+    slackApiUrl: config.SLACK_API_URL ? withTrailingSlash(config.SLACK_API_URL) : undefined,
+    // A person is waiting: a few quick retries (429s honour Retry-After), not the default half hour.
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
+  };
+  const services: SlackServices = {
+    store,
+    roles: { admins: config.ADMIN_USER_IDS, staff: config.STAFF_USER_IDS },
+    adminChannelId: config.ADMIN_CHANNEL_ID,
+    installUrlTemplate: config.INSTALL_URL_TEMPLATE,
+  };
+
+  if (config.SLACK_APP_TOKEN) {
+    const app = new App({
+      token,
+      appToken: config.SLACK_APP_TOKEN,
+      socketMode: true,
+      clientOptions,
+      logger: log,
+    });
+    app.use(dropRetriedDeliveries);
+    registerListeners(app, { services, logger });
+    return {
+      start: async () => {
+        await app.start();
+      },
+      stop: async () => {
+        await app.stop();
+      },
+    };
+  }
+
+  const receiver = new HTTPReceiver({
+    signingSecret: config.SLACK_SIGNING_SECRET ?? '',
+    endpoints: '/slack/events',
+    processBeforeResponse: false,
+    bodyLimit: SLACK_BODY_LIMIT_BYTES,
+    logger: log,
+  });
+  const app = new App({ token, receiver, clientOptions, logger: log });
+  app.use(dropRetriedDeliveries);
+  registerListeners(app, { services, logger });
+  return {
+    listener: receiver.requestListener,
+    start: async () => undefined,
+    stop: async () => undefined,
+  };
+}
+
+/**
+ * Slack re-sends only Events API deliveries, which `firstDelivery` dedupes by event ID. Anything
+ * else marked as a retry was already handled: acknowledge it and do nothing again.
+ */
+const dropRetriedDeliveries: Middleware<AnyMiddlewareArgs> = async (args) => {
+  const isEvent = Boolean((args.body as { event_id?: string }).event_id);
+  if (args.context.retryNum === undefined || isEvent) {
+    await args.next();
+    return;
+  }
+  if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+};
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/** Bolt's log lines into our pino logger; its debug lines (which may quote payloads) only at trace. */
+function boltLogger(logger: Logger): BoltLogger {
+  const line = (parts: unknown[]) =>
+    parts.map((p) => (p instanceof Error ? p.message : String(p))).join(' ');
+  return {
+    debug: (...parts) => logger.trace(line(parts)),
+    info: (...parts) => logger.info(line(parts)),
+    warn: (...parts) => logger.warn(line(parts)),
+    error: (...parts) => logger.error(line(parts)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.DEBUG,
+    setName: () => undefined,
+  };
+}

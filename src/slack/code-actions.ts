@@ -1,0 +1,250 @@
+import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import { generateCode } from '../codes/code-text.js';
+import { CodeError } from '../codes/errors.js';
+import type { InstallCode } from '../codes/model.js';
+import { installUrl, renderQrPng } from '../codes/qr.js';
+import type { CodeStore } from '../store/code-store.js';
+import { blankDraft, draftOf, type EditorContext } from './editor-form.js';
+import { ADMINS_ONLY_MESSAGE, type Role, type RoleConfig, roleOf } from './roles.js';
+import { buildCodeCard, qrComment } from './views/code-card.js';
+import { buildCodeList, LIST_PAGE_SIZE, type ListPosition } from './views/code-list.js';
+import { buildEditorModal } from './views/editor-modal.js';
+import {
+  buildDecision,
+  buildDeletePrompt,
+  buildDeleteRequest,
+  buildHistory,
+} from './views/messages.js';
+
+/** A message back to the person who asked: ephemeral in the conversation, or a DM from the App Home. */
+export interface ReplyMessage {
+  text: string;
+  blocks?: KnownBlock[];
+  /** Replace the message whose button was pressed (list paging, decisions). */
+  replace?: boolean;
+}
+export type Reply = (message: ReplyMessage) => Promise<void>;
+
+export interface SlackServices {
+  store: CodeStore;
+  roles: RoleConfig;
+  adminChannelId: string | undefined;
+  installUrlTemplate: string;
+}
+
+/** What one person asked for, wherever they asked: the operations below serve commands and buttons alike. */
+export interface Request {
+  client: WebClient;
+  userId: string;
+  reply: Reply;
+  /** The conversation the request came from, when there is one. */
+  channelId: string | null;
+}
+
+export async function openEditor(
+  request: Request,
+  triggerId: string,
+  code: InstallCode | null,
+): Promise<void> {
+  const context: EditorContext = {
+    id: code?.id ?? null,
+    version: code?.version ?? null,
+    channelId: request.channelId,
+    generation: 0,
+  };
+  const draft = code ? draftOf(code) : blankDraft(generateCode());
+  await request.client.views.open({
+    trigger_id: triggerId,
+    view: buildEditorModal(draft, context),
+  });
+}
+
+export async function replyWithList(
+  services: SlackServices,
+  request: Request,
+  position: ListPosition,
+  replace: boolean,
+) {
+  const cursor = position.cursors.at(-1) || null;
+  const [page, now] = await Promise.all([
+    services.store.listCodes({ limit: LIST_PAGE_SIZE, cursor, q: position.q || null }),
+    services.store.now(),
+  ]);
+  const text = page.codes.length
+    ? `${page.codes.length} installation codes`
+    : 'No installation codes';
+  await request.reply({
+    text,
+    blocks: buildCodeList(page.codes, now, position, page.nextCursor),
+    replace,
+  });
+}
+
+/** The QR pop-up: the PNG goes into the requester's own DM with the app, never a shared channel. */
+export async function sendQrToRequester(
+  services: SlackServices,
+  request: Request,
+  code: InstallCode,
+) {
+  const dm = await request.client.conversations.open({ users: request.userId });
+  const channelId = dm.channel?.id;
+  if (!channelId) throw new Error('conversations.open gave no channel');
+  await uploadQr(
+    services,
+    request.client,
+    channelId,
+    code,
+    qrComment(code, await services.store.now()),
+  );
+  if (request.channelId !== channelId) {
+    await request.reply({
+      text: `I sent you the QR code of \`${code.code}\` in a direct message.`,
+    });
+  }
+}
+
+/** Posts the code's card and its QR image, as one uploaded PNG, into a channel. */
+export async function shareCode(
+  services: SlackServices,
+  request: Request,
+  code: InstallCode,
+  channelId: string,
+) {
+  const now = await services.store.now();
+  try {
+    await uploadQr(
+      services,
+      request.client,
+      channelId,
+      code,
+      undefined,
+      buildCodeCard(code, now, request.userId),
+    );
+  } catch (error) {
+    const slackError = (error as { data?: { error?: string } }).data?.error;
+    if (slackError === 'not_in_channel' || slackError === 'channel_not_found') {
+      await request.reply({
+        text: `I can't post in <#${channelId}>. Invite me there first: \`/invite @installcode\`.`,
+      });
+      return;
+    }
+    throw error;
+  }
+  await services.store.addHistory(code, { by: request.userId, type: 'shared', channel: channelId });
+  if (request.channelId !== channelId)
+    await request.reply({ text: `Shared \`${code.code}\` in <#${channelId}>.` });
+}
+
+async function uploadQr(
+  services: SlackServices,
+  client: WebClient,
+  channelId: string,
+  code: InstallCode,
+  comment: string | undefined,
+  blocks?: KnownBlock[],
+) {
+  const png = await renderQrPng(installUrl(services.installUrlTemplate, code.code));
+  const filename = `installcode-${code.code}.png`;
+  const common = { channel_id: channelId, file: png, filename, title: `QR code ${code.code}` };
+  await client.files.uploadV2(
+    comment ? { ...common, initial_comment: comment } : { ...common, blocks },
+  );
+}
+
+export async function replyWithHistory(
+  services: SlackServices,
+  request: Request,
+  code: InstallCode,
+) {
+  const events = await services.store.history(code);
+  await request.reply({ text: `History of ${code.code}`, blocks: buildHistory(code, events) });
+}
+
+export async function askToDelete(services: SlackServices, request: Request, code: InstallCode) {
+  const now = await services.store.now();
+  await request.reply({ text: `Remove ${code.code}?`, blocks: buildDeletePrompt(code, now) });
+}
+
+/**
+ * Remove pressed on the prompt: an admin's press deletes; a staff member's press sends the
+ * request to the admins (their channel, or each admin by DM), where only an admin decides.
+ */
+export async function removeOrRequest(
+  services: SlackServices,
+  request: Request,
+  codeId: string,
+  role: Role,
+) {
+  const code = await services.store.findById(codeId);
+  if (!code) {
+    await request.reply({ text: 'That code is already gone.', replace: true });
+    return;
+  }
+  if (role === 'admin') {
+    await services.store.deleteCode(code);
+    await request.reply({
+      text: `Removed \`${code.code}\`.`,
+      blocks: buildDecision(`:wastebasket: <@${request.userId}> removed \`${code.code}\`.`),
+      replace: true,
+    });
+    return;
+  }
+  const blocks = buildDeleteRequest(code, await services.store.now(), request.userId);
+  const text = `<@${request.userId}> asks to remove ${code.code}`;
+  for (const channel of await adminConversations(services, request.client)) {
+    await request.client.chat.postMessage({ channel, text, blocks });
+  }
+  await request.reply({
+    text: `Asked the admins to remove \`${code.code}\`.`,
+    blocks: buildDecision(
+      `:hourglass: You asked the admins to remove \`${code.code}\`. They will decide.`,
+    ),
+    replace: true,
+  });
+}
+
+async function adminConversations(services: SlackServices, client: WebClient): Promise<string[]> {
+  if (services.adminChannelId) return [services.adminChannelId];
+  const channels: string[] = [];
+  for (const admin of services.roles.admins) {
+    const dm = await client.conversations.open({ users: admin });
+    if (dm.channel?.id) channels.push(dm.channel.id);
+  }
+  if (channels.length === 0)
+    throw new CodeError('unavailable', 'No admin is configured (ADMIN_USER_IDS) to decide.');
+  return channels;
+}
+
+/** An admin's decision on a staff member's request; anyone else is refused and nothing changes. */
+export async function decideRequest(
+  services: SlackServices,
+  request: Request & { messageTs: string; channelId: string },
+  value: { id: string; requestedBy: string },
+  remove: boolean,
+) {
+  if (roleOf(request.userId, services.roles) !== 'admin') {
+    await request.client.chat.postEphemeral({
+      channel: request.channelId,
+      user: request.userId,
+      text: ADMINS_ONLY_MESSAGE,
+    });
+    return;
+  }
+  const code = await services.store.findById(value.id);
+  const name = code ? `\`${code.code}\`` : 'the code';
+  let text: string;
+  if (!code)
+    text = `:information_source: ${name} was already gone when <@${request.userId}> looked.`;
+  else if (remove) {
+    await services.store.deleteCode(code);
+    text = `:wastebasket: <@${request.userId}> removed ${name}, as <@${value.requestedBy}> asked.`;
+  } else
+    text = `:no_entry_sign: <@${request.userId}> kept ${name}; <@${value.requestedBy}> asked to remove it.`;
+  await request.client.chat.update({
+    channel: request.channelId,
+    ts: request.messageTs,
+    text,
+    blocks: buildDecision(text),
+  });
+}

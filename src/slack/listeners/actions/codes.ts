@@ -1,0 +1,131 @@
+import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import {
+  askToDelete,
+  decideRequest,
+  openEditor,
+  removeOrRequest,
+  replyWithHistory,
+  replyWithList,
+  sendQrToRequester,
+  shareCode,
+} from '../../code-actions.js';
+import { ACTIONS, CODE_MENU_VERBS, type CodeMenuVerb } from '../../ids.js';
+import { OUTSIDER_MESSAGE, roleOf } from '../../roles.js';
+import { decodePosition } from '../../views/code-list.js';
+import { buildShareModal } from '../../views/share-modal.js';
+import { answerFailures, type ListenerDeps, requestFrom } from '../context.js';
+import { staffOnly } from '../guards.js';
+
+type ActionArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction>;
+
+/** The request behind a button: replies go to its response_url, or by DM from the App Home. */
+function requestOf({ body, client, respond }: ActionArgs) {
+  return requestFrom(
+    client,
+    body.user.id,
+    body.channel?.id ?? null,
+    respond,
+    Boolean(body.response_url),
+  );
+}
+
+function actionValue(args: ActionArgs): string {
+  const action = args.action as { value?: string; selected_option?: { value: string } };
+  return action.selected_option?.value ?? action.value ?? '';
+}
+
+/** Show QR, Edit, Share, History or Delete, from a code's menu in the list or the App Home. */
+function codeMenu(deps: ListenerDeps) {
+  const { services } = deps;
+  return async (args: ActionArgs) => {
+    await args.ack();
+    const request = requestOf(args);
+    const [verb, id = ''] = actionValue(args).split(':') as [CodeMenuVerb, string?];
+    await answerFailures(deps, request, async () => {
+      if (!CODE_MENU_VERBS.includes(verb)) return;
+      const code = await services.store.getById(id);
+      switch (verb) {
+        case 'qr':
+          return sendQrToRequester(services, request, code);
+        case 'edit':
+          return openEditor(request, args.body.trigger_id, code);
+        case 'share':
+          // From a conversation, share there; from the App Home, ask where.
+          if (request.channelId) return shareCode(services, request, code, request.channelId);
+          await args.client.views.open({
+            trigger_id: args.body.trigger_id,
+            view: buildShareModal(code),
+          });
+          return;
+        case 'history':
+          return replyWithHistory(services, request, code);
+        case 'delete':
+          return askToDelete(services, request, code);
+      }
+    });
+  };
+}
+
+function listPage(deps: ListenerDeps) {
+  return async (args: ActionArgs) => {
+    await args.ack();
+    const request = requestOf(args);
+    await answerFailures(deps, request, () =>
+      replyWithList(deps.services, request, decodePosition(actionValue(args)), true),
+    );
+  };
+}
+
+function removeOnPrompt(deps: ListenerDeps) {
+  return async (args: ActionArgs) => {
+    await args.ack();
+    const request = requestOf(args);
+    const role = roleOf(request.userId, deps.services.roles);
+    await answerFailures(deps, request, () =>
+      role === 'outsider'
+        ? request.reply({ text: OUTSIDER_MESSAGE })
+        : removeOrRequest(deps.services, request, actionValue(args), role),
+    );
+  };
+}
+
+function cancelOnPrompt(deps: ListenerDeps) {
+  return async (args: ActionArgs) => {
+    await args.ack();
+    const request = requestOf(args);
+    await answerFailures(deps, request, () =>
+      request.reply({ text: 'Cancelled: nothing was removed.', replace: true }),
+    );
+  };
+}
+
+/** Remove or Cancel on a request in the admins' channel or DM: decided by the admin who presses. */
+function decide(deps: ListenerDeps, remove: boolean) {
+  return async (args: ActionArgs) => {
+    await args.ack();
+    const request = requestOf(args);
+    const channelId = args.body.channel?.id;
+    const messageTs = args.body.message?.ts;
+    if (!channelId || !messageTs) return;
+    const value = JSON.parse(actionValue(args)) as { id: string; requestedBy: string };
+    await answerFailures(deps, request, () =>
+      decideRequest(deps.services, { ...request, channelId, messageTs }, value, remove),
+    );
+  };
+}
+
+export function registerCodeActions(app: App, deps: ListenerDeps) {
+  app.action(ACTIONS.codeMenu, staffOnly(deps), codeMenu(deps));
+  app.action(ACTIONS.listPrevious, staffOnly(deps), listPage(deps));
+  app.action(ACTIONS.listNext, staffOnly(deps), listPage(deps));
+  app.action(ACTIONS.homeCreate, staffOnly(deps), async (args: ActionArgs) => {
+    await args.ack();
+    const request = requestOf(args);
+    await answerFailures(deps, request, () => openEditor(request, args.body.trigger_id, null));
+  });
+  app.action(ACTIONS.deleteRemove, removeOnPrompt(deps));
+  app.action(ACTIONS.deleteCancel, cancelOnPrompt(deps));
+  // Not behind staffOnly: an outsider pressing an admin's button is told so by decideRequest.
+  app.action(ACTIONS.adminRemove, decide(deps, true));
+  app.action(ACTIONS.adminCancel, decide(deps, false));
+}

@@ -1,0 +1,55 @@
+import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { generateCode } from '../../../codes/code-text.js';
+import { decodeContext, readDraft, type StateValues } from '../../editor-form.js';
+import { ACTIONS } from '../../ids.js';
+import { buildEditorModal } from '../../views/editor-modal.js';
+import type { ListenerDeps } from '../context.js';
+import { staffOnly } from '../guards.js';
+
+type EditorActionArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction>;
+
+/**
+ * Rebuilds the open editor from what it holds now, changed by `change`, keeping what was typed.
+ * The view's hash makes Slack refuse the update if the view changed meanwhile; then the newer view stays.
+ */
+function updateEditor(
+  deps: ListenerDeps,
+  change: (draft: ReturnType<typeof readDraft>) => { regenerate: boolean },
+) {
+  return async ({ ack, body, client }: EditorActionArgs) => {
+    await ack();
+    const view = body.view;
+    if (!view) return;
+    const draft = readDraft(view.state.values as StateValues);
+    const context = decodeContext(view.private_metadata);
+    if (change(draft).regenerate) context.generation++;
+    try {
+      await client.views.update({
+        view_id: view.id,
+        hash: view.hash,
+        view: buildEditorModal(draft, context),
+      });
+    } catch (error) {
+      if ((error as { data?: { error?: string } }).data?.error !== 'hash_conflict') {
+        deps.logger.warn({ err: (error as Error).message }, 'could not update the editor');
+      }
+    }
+  };
+}
+
+export function registerEditorActions(app: App, deps: ListenerDeps) {
+  app.action(
+    ACTIONS.generateCode,
+    staffOnly(deps),
+    updateEditor(deps, (draft) => {
+      draft.code = generateCode();
+      return { regenerate: true };
+    }),
+  );
+  // The radio button's new value is already in the view's state: rebuilding swaps in its field.
+  app.action(
+    ACTIONS.chooseAction,
+    staffOnly(deps),
+    updateEditor(deps, () => ({ regenerate: false })),
+  );
+}

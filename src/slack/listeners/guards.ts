@@ -1,0 +1,47 @@
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import type { RedisClient } from '../../store/connection.js';
+import { OUTSIDER_MESSAGE, roleOf } from '../roles.js';
+import type { ListenerDeps } from './context.js';
+
+function userIdOf(body: AnyMiddlewareArgs['body']): string | undefined {
+  const record = body as { user_id?: string; user?: { id?: string } | string };
+  if (record.user_id) return record.user_id;
+  return typeof record.user === 'string' ? record.user : record.user?.id;
+}
+
+/** Lets staff and admins through; anyone else gets a polite ephemeral refusal, and nothing changes. */
+export function staffOnly(deps: ListenerDeps): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    const userId = userIdOf(args.body);
+    if (userId && roleOf(userId, deps.services.roles) !== 'outsider') {
+      await args.next();
+      return;
+    }
+    if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+    if ('respond' in args && typeof args.respond === 'function') {
+      await args.respond({
+        response_type: 'ephemeral',
+        text: OUTSIDER_MESSAGE,
+        replace_original: false,
+      });
+    }
+  };
+}
+
+/**
+ * Slack re-delivers an event it thinks went unanswered, and with several replicas any one of them
+ * may get it: the first to claim the event ID in Redis handles it, the others drop it.
+ */
+export function firstDelivery(
+  redis: RedisClient,
+  keyPrefix: string,
+): Middleware<AnyMiddlewareArgs> {
+  return async ({ body, next }) => {
+    const eventId = (body as { event_id?: string }).event_id;
+    if (eventId) {
+      const claimed = await redis.set(`${keyPrefix}slack-event:${eventId}`, '1', 'EX', 3_600, 'NX');
+      if (claimed !== 'OK') return;
+    }
+    await next();
+  };
+}

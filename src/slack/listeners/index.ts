@@ -1,0 +1,19 @@
+import type { App } from '@slack/bolt';
+import { registerCodeActions } from './actions/codes.js';
+import { registerEditorActions } from './actions/editor.js';
+import { registerCommands } from './commands/installcode.js';
+import type { ListenerDeps } from './context.js';
+import { registerEvents } from './events/app-home-opened.js';
+import { registerShortcuts } from './shortcuts/create-code.js';
+import { registerEditorSubmission } from './views/editor-submission.js';
+import { registerShareSubmission } from './views/share-submission.js';
+
+export function registerListeners(app: App, deps: ListenerDeps) {
+  registerCommands(app, deps);
+  registerEditorActions(app, deps);
+  registerCodeActions(app, deps);
+  registerEditorSubmission(app, deps);
+  registerShareSubmission(app, deps);
+  registerEvents(app, deps);
+  registerShortcuts(app, deps);
+}

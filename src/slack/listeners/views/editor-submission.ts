@@ -1,0 +1,116 @@
+import type {
+  AllMiddlewareArgs,
+  App,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from '@slack/bolt';
+import { CodeError, type FieldErrors } from '../../../codes/errors.js';
+import type { InstallCode } from '../../../codes/model.js';
+import { parseCodeInput } from '../../../codes/rules.js';
+import {
+  blockOfField,
+  decodeContext,
+  type EditorContext,
+  type EditorDraft,
+  inputOf,
+  readDraft,
+  type StateValues,
+} from '../../editor-form.js';
+import { CALLBACKS } from '../../ids.js';
+import { codeSection } from '../../views/code-card.js';
+import { directReply, type ListenerDeps } from '../context.js';
+
+type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
+
+const CONFLICT =
+  'Someone else changed this code since you opened the editor. Cancel, and open it again to see their changes.';
+const GONE = 'This code was removed since you opened the editor.';
+
+/**
+ * Saving the editor. Unlike other listeners it writes before it acks: only the write can tell
+ * that a code is taken or was changed meanwhile, and Slack shows such errors on the fields only
+ * in the ack. The write is bounded by the Redis command timeout (2 s), inside Slack's 3 s.
+ */
+export function saveEditor(deps: ListenerDeps) {
+  const { store } = deps.services;
+  return async ({ ack, body, view, client }: SubmitArgs) => {
+    const context = decodeContext(view.private_metadata);
+    const draft = readDraft(view.state.values as StateValues);
+    const userId = body.user.id;
+    let saved: InstallCode;
+    try {
+      saved = await save(deps, draft, context, userId);
+    } catch (error) {
+      const errors = fieldErrorsFor(error, draft, context);
+      if (errors) return ack({ response_action: 'errors', errors });
+      deps.logger.warn({ err: (error as Error).message }, 'editor save failed');
+      return ack({
+        response_action: 'errors',
+        errors: {
+          [blockOfField('code', draft, context)]:
+            'Could not save: the code store is unavailable. Try again shortly.',
+        },
+      });
+    }
+    await ack();
+    const text = `${context.id ? 'Saved' : 'Created'} \`${saved.code}\`.`;
+    const blocks = [
+      { type: 'section' as const, text: { type: 'mrkdwn' as const, text } },
+      codeSection(saved, await store.now()),
+    ];
+    if (context.channelId) {
+      await client.chat
+        .postEphemeral({ channel: context.channelId, user: userId, text, blocks })
+        .catch(() => directReply(client, userId)({ text, blocks }));
+    } else await directReply(client, userId)({ text, blocks });
+  };
+}
+
+async function save(
+  deps: ListenerDeps,
+  draft: EditorDraft,
+  context: EditorContext,
+  userId: string,
+) {
+  const { store } = deps.services;
+  const current = context.id ? await store.getById(context.id) : null;
+  const { input, fields } = inputOf(draft);
+  try {
+    parseCodeInput(input, { current, now: await store.now() });
+  } catch (error) {
+    if (error instanceof CodeError)
+      throw new CodeError(error.kind, error.message, { ...error.fields, ...fields });
+    throw error;
+  }
+  if (Object.keys(fields).length)
+    throw new CodeError('invalid_request', 'Some fields are not valid.', fields);
+  return current
+    ? store.updateCode(current, input, userId, context.version ?? undefined)
+    : store.createCode(input, userId);
+}
+
+/** A refusal as Slack's `errors`: one message on each field's block; null when it is no refusal. */
+function fieldErrorsFor(
+  error: unknown,
+  draft: EditorDraft,
+  context: EditorContext,
+): Record<string, string> | null {
+  if (!(error instanceof CodeError)) return null;
+  const byField: FieldErrors =
+    error.kind === 'invalid_request'
+      ? (error.fields ?? { code: error.message })
+      : error.kind === 'version_conflict'
+        ? { code: CONFLICT }
+        : error.kind === 'code_not_found'
+          ? { code: GONE }
+          : { code: error.message };
+  const errors: Record<string, string> = {};
+  for (const [field, message] of Object.entries(byField)) {
+    errors[blockOfField(field, draft, context)] ??= message;
+  }
+  return errors;
+}
+
+export function registerEditorSubmission(app: App, deps: ListenerDeps) {
+  app.view(CALLBACKS.editor, saveEditor(deps));
+}

@@ -1,0 +1,41 @@
+import type {
+  AllMiddlewareArgs,
+  App,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from '@slack/bolt';
+import { shareCode } from '../../code-actions.js';
+import { CALLBACKS } from '../../ids.js';
+import { SHARE_CHANNEL_BLOCK } from '../../views/share-modal.js';
+import { answerFailures, directReply, type ListenerDeps } from '../context.js';
+
+/** The channel picked in the App Home's share dialog: the card and QR go there. */
+export function shareFromPicker(deps: ListenerDeps) {
+  return async ({
+    ack,
+    body,
+    view,
+    client,
+  }: AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>) => {
+    await ack();
+    const { id } = JSON.parse(view.private_metadata || '{}') as { id?: string };
+    const picked = Object.values(view.state.values[SHARE_CHANNEL_BLOCK] ?? {})[0] as
+      | { selected_conversation?: string }
+      | undefined;
+    const request = {
+      client,
+      userId: body.user.id,
+      channelId: null,
+      reply: directReply(client, body.user.id),
+    };
+    await answerFailures(deps, request, async () => {
+      if (!id || !picked?.selected_conversation) return;
+      const code = await deps.services.store.getById(id);
+      await shareCode(deps.services, request, code, picked.selected_conversation);
+    });
+  };
+}
+
+export function registerShareSubmission(app: App, deps: ListenerDeps) {
+  app.view(CALLBACKS.sharePicker, shareFromPicker(deps));
+}

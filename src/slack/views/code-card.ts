@@ -1,0 +1,77 @@
+import type { KnownBlock, Overflow, SectionBlock } from '@slack/types';
+import { statusAt } from '../../codes/lifetime.js';
+import type { InstallCode } from '../../codes/model.js';
+import { ACTIONS, type CodeMenuVerb } from '../ids.js';
+import {
+  ACTION_LABEL,
+  clip,
+  escapeMrkdwn,
+  STATUS_LABEL,
+  slackDate,
+  targetLine,
+  usage,
+} from './format.js';
+
+const MENU_LABELS: Record<CodeMenuVerb, string> = {
+  qr: 'Show QR',
+  edit: 'Edit',
+  share: 'Share',
+  history: 'History',
+  delete: 'Delete',
+};
+
+/** A code's overflow menu; each option's value is `verb:recordId`. */
+export function codeMenu(code: InstallCode, verbs: readonly CodeMenuVerb[]): Overflow {
+  return {
+    type: 'overflow',
+    action_id: ACTIONS.codeMenu,
+    options: verbs.map((verb) => ({
+      text: { type: 'plain_text', text: MENU_LABELS[verb] },
+      value: `${verb}:${code.id}`,
+    })),
+  };
+}
+
+/** Everything a person wants to see of a code, in one mrkdwn text. */
+export function codeSummary(code: InstallCode, now: number): string {
+  const title = code.description ? `*${escapeMrkdwn(clip(code.description, 200))}*\n` : '';
+  return [
+    `${title}\`${escapeMrkdwn(code.code)}\` · ${STATUS_LABEL[statusAt(code, now)]}`,
+    `Expires: ${slackDate(code.expiresAt)} · Used: ${usage(code)} · Last used: ${slackDate(code.lastUsedAt)}`,
+    `${ACTION_LABEL[code.action]} · ${targetLine(code)}`,
+  ].join('\n');
+}
+
+export function codeSection(code: InstallCode, now: number, menu?: Overflow): SectionBlock {
+  const section: SectionBlock = {
+    type: 'section',
+    text: { type: 'mrkdwn', text: codeSummary(code, now) },
+  };
+  if (menu) section.accessory = menu;
+  return section;
+}
+
+/** The card posted into a channel when a code is shared. */
+export function buildCodeCard(code: InstallCode, now: number, sharedBy: string): KnownBlock[] {
+  return [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: clip(code.description || 'Installation code', 150) },
+    },
+    codeSection({ ...code, description: null }, now),
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Shared by <@${sharedBy}>. Scan the QR code below, or type the code on the device.`,
+        },
+      ],
+    },
+  ];
+}
+
+/** The comment that goes with a QR upload. */
+export function qrComment(code: InstallCode, now: number): string {
+  return `QR code for \`${escapeMrkdwn(code.code)}\`\n${codeSummary(code, now)}`;
+}
