@@ -3,6 +3,8 @@ import { createLogger } from './log.js';
 import { startService } from './service.js';
 import { RedisServerMissing } from './store/embedded-redis.js';
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Start-up only: config → logger → service → signals. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -18,7 +20,9 @@ async function main(): Promise<void> {
     const service = await startService(config, logger);
     const stop = async (signal: string) => {
       logger.info({ signal }, 'stopping: draining requests');
-      await service.close();
+      // In-flight requests get SHUTDOWN_GRACE_MS to finish; past that, stop anyway.
+      const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+      await Promise.race([service.close(), deadline]);
       logger.info('stopped');
       process.exit(0);
     };

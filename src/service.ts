@@ -3,6 +3,7 @@ import { RedeemLimiter } from './api/redeem-limiter.js';
 import { buildHttpApp } from './api/server.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createSlackApp } from './slack/app.js';
 import { CodeStore } from './store/code-store.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
@@ -34,7 +35,8 @@ export async function startService(
     url: config.REDIS_URL ?? embedded?.url ?? `redis://127.0.0.1:${defaultRedis.port}`,
     clusterNodes: config.REDIS_CLUSTER_NODES,
   });
-  watchConnection(redis, logger);
+  const metrics = createMetrics();
+  watchConnection(redis, logger, metrics);
   await connectRedis(redis);
 
   const store = new CodeStore(redis, {
@@ -46,13 +48,20 @@ export async function startService(
     maxFailures: config.REDEEM_MAX_FAILURES,
     windowMs: config.REDEEM_FAILURE_WINDOW,
   });
-  const slack = createSlackApp(config, store, logger);
+  const slack = createSlackApp(config, store, logger, metrics);
   if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
   if (!config.API_TOKEN) {
     logger.info('API_TOKEN is not set: the management API is off (its routes answer 404)');
   }
 
-  const app = buildHttpApp({ config, logger, store, limiter, slackListener: slack?.listener });
+  const app = buildHttpApp({
+    config,
+    logger,
+    store,
+    limiter,
+    metrics,
+    slackListener: slack?.listener,
+  });
   await app.listen({ port: config.PORT, host });
   await slack?.start();
   const { port } = app.server.address() as AddressInfo;
@@ -72,9 +81,10 @@ export async function startService(
 }
 
 /** One line when the connection drops and one when it is back, not one per reconnect attempt. */
-function watchConnection(redis: RedisClient, logger: Logger): void {
+function watchConnection(redis: RedisClient, logger: Logger, metrics: Metrics): void {
   let down = false;
   redis.on('error', (error: Error) => {
+    metrics.redisErrors.inc({ kind: 'connection' });
     if (!down) logger.warn({ err: error.message }, 'redis connection lost; reconnecting');
     down = true;
   });

@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { toIso } from '../codes/durations.js';
 import { CodeError, codeError } from '../codes/errors.js';
 import { CODE_ACTIONS } from '../codes/model.js';
 import { fieldErrorsOf } from '../codes/rules.js';
+import type { Metrics } from '../metrics.js';
 import type { CodeStore } from '../store/code-store.js';
+import { isRedisUnavailable } from '../store/connection.js';
 import type { RedeemLimiter } from './redeem-limiter.js';
 
 const deviceText = z.string().max(200, 'at most 200 characters');
@@ -34,51 +36,59 @@ export const redemptionSchema = z.object({
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
 
-export function registerRedeemRoute(
-  app: FastifyInstance,
-  deps: { store: CodeStore; limiter: RedeemLimiter },
-) {
+type RedeemDeps = { store: CodeStore; limiter: RedeemLimiter; metrics: Metrics };
+
+export function registerRedeemRoute(app: FastifyInstance, deps: RedeemDeps) {
   app.post('/api/v1/redeem', async (request, reply) => {
-    const idempotencyKey = request.headers['idempotency-key'];
-    if (
-      idempotencyKey !== undefined &&
-      (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))
-    ) {
-      throw new CodeError(
-        'invalid_request',
-        'Idempotency-Key must be 1 to 64 visible characters.',
-        {
-          'Idempotency-Key': '1 to 64 visible ASCII characters',
-        },
-      );
-    }
-    const body = redeemRequestSchema.safeParse(request.body);
-    if (!body.success) {
-      throw new CodeError(
-        'invalid_request',
-        'The request is not valid.',
-        fieldErrorsOf(body.error),
-      );
-    }
-    const retryAfter = await deps.limiter.retryAfterSeconds(request.ip);
-    if (retryAfter > 0) {
-      reply.header('Retry-After', String(retryAfter));
-      throw codeError('rate_limited');
-    }
     try {
-      const redemption = await deps.store.redeem({ ...body.data, idempotencyKey });
-      return reply.code(200).send({
-        action: redemption.action,
-        accountId: redemption.accountId,
-        deviceId: redemption.deviceId,
-        deviceToken: redemption.deviceToken,
-        code: { ...redemption.code, expiresAt: toIso(redemption.code.expiresAt) },
-      });
+      const answer = await redeem(deps, request, reply);
+      deps.metrics.redemptions.inc({ result: 'ok' });
+      return answer;
     } catch (error) {
-      if (error instanceof CodeError && error.kind === 'code_not_found') {
-        await deps.limiter.recordFailure(request.ip);
-      }
+      deps.metrics.redemptions.inc({ result: resultOf(error) });
       throw error;
     }
   });
+}
+
+function resultOf(error: unknown): string {
+  if (error instanceof CodeError) return error.kind;
+  if (isRedisUnavailable(error)) return 'unavailable';
+  return 'error';
+}
+
+async function redeem(deps: RedeemDeps, request: FastifyRequest, reply: FastifyReply) {
+  const idempotencyKey = request.headers['idempotency-key'];
+  if (
+    idempotencyKey !== undefined &&
+    (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))
+  ) {
+    throw new CodeError('invalid_request', 'Idempotency-Key must be 1 to 64 visible characters.', {
+      'Idempotency-Key': '1 to 64 visible ASCII characters',
+    });
+  }
+  const body = redeemRequestSchema.safeParse(request.body);
+  if (!body.success) {
+    throw new CodeError('invalid_request', 'The request is not valid.', fieldErrorsOf(body.error));
+  }
+  const retryAfter = await deps.limiter.retryAfterSeconds(request.ip);
+  if (retryAfter > 0) {
+    reply.header('Retry-After', String(retryAfter));
+    throw codeError('rate_limited');
+  }
+  try {
+    const redemption = await deps.store.redeem({ ...body.data, idempotencyKey });
+    return reply.code(200).send({
+      action: redemption.action,
+      accountId: redemption.accountId,
+      deviceId: redemption.deviceId,
+      deviceToken: redemption.deviceToken,
+      code: { ...redemption.code, expiresAt: toIso(redemption.code.expiresAt) },
+    });
+  } catch (error) {
+    if (error instanceof CodeError && error.kind === 'code_not_found') {
+      await deps.limiter.recordFailure(request.ip);
+    }
+    throw error;
+  }
 }

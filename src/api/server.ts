@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config.js';
 import { type Logger, redactUrl } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { CodeStore } from '../store/code-store.js';
+import { isRedisUnavailable } from '../store/connection.js';
 import { registerCodeRoutes } from './codes.js';
 import { errorReply, sendError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
@@ -19,13 +22,14 @@ export interface HttpDeps {
   logger: Logger;
   store: CodeStore;
   limiter: RedeemLimiter;
+  metrics: Metrics;
   /** Takes `/slack/*` requests (the Bolt receiver), when the Slack side is on. */
   slackListener?: RequestListener;
 }
 
 /** The one HTTP server: Slack's events, the API, health. */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
-  const { config, logger, store } = deps;
+  const { config, logger, store, metrics } = deps;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request lines would log whole URLs, codes in them; onResponse logs them masked.
@@ -48,7 +52,23 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     }
   });
 
+  // Security headers on every answer; an API serves no pages, so nothing may be framed or run.
+  app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    frameguard: { action: 'deny' },
+  });
+
   app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the URL: a code must not become a label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
     request.log.info(
       {
         method: request.method,
@@ -59,7 +79,10 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       'request',
     );
   });
-  app.setErrorHandler((error, request, reply) => errorReply(error, reply, request.log));
+  app.setErrorHandler((error, request, reply) => {
+    if (isRedisUnavailable(error)) metrics.redisErrors.inc({ kind: 'request' });
+    return errorReply(error, reply, request.log);
+  });
   app.setNotFoundHandler((_request, reply) =>
     sendError(reply, 404, { error: 'not_found', message: 'No such route.' }),
   );
@@ -68,6 +91,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   registerRedeemRoute(app, deps);
   const openApi = buildOpenApi();
   app.get('/api/v1/openapi.json', async () => openApi);
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
   if (config.API_TOKEN) {
     registerCodeRoutes(app, {
       store,

@@ -9,6 +9,7 @@ import {
 import type { RequestListener } from '../api/server.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { CodeStore } from '../store/code-store.js';
 import type { SlackServices } from './code-actions.js';
 import { registerListeners } from './listeners/index.js';
@@ -27,7 +28,12 @@ const SLACK_BODY_LIMIT_BYTES = 1024 * 1024;
  * The Bolt app, in HTTP mode on our server (signatures verified, stale timestamps refused by Bolt)
  * or in Socket Mode when SLACK_APP_TOKEN is set. Null without SLACK_BOT_TOKEN.
  */
-export function createSlackApp(config: Config, store: CodeStore, logger: Logger): SlackApp | null {
+export function createSlackApp(
+  config: Config,
+  store: CodeStore,
+  logger: Logger,
+  metrics: Metrics,
+): SlackApp | null {
   const token = config.SLACK_BOT_TOKEN;
   if (!token) return null;
   const log = boltLogger(logger.child({ component: 'slack' }));
@@ -51,6 +57,7 @@ export function createSlackApp(config: Config, store: CodeStore, logger: Logger)
       clientOptions,
       logger: log,
     });
+    app.use(timeListeners(metrics));
     app.use(dropRetriedDeliveries);
     registerListeners(app, { services, logger });
     return {
@@ -71,12 +78,27 @@ export function createSlackApp(config: Config, store: CodeStore, logger: Logger)
     logger: log,
   });
   const app = new App({ token, receiver, clientOptions, logger: log });
+  app.use(timeListeners(metrics));
   app.use(dropRetriedDeliveries);
   registerListeners(app, { services, logger });
   return {
     listener: receiver.requestListener,
     start: async () => undefined,
     stop: async () => undefined,
+  };
+}
+
+/** How long each delivery takes, acknowledgement and work together, by Slack's payload type. */
+function timeListeners(metrics: Metrics): Middleware<AnyMiddlewareArgs> {
+  return async ({ body, next }) => {
+    const type =
+      'command' in body ? 'command' : String((body as { type?: string }).type ?? 'unknown');
+    const end = metrics.slackDuration.startTimer({ type });
+    try {
+      await next();
+    } finally {
+      end();
+    }
   };
 }
 
