@@ -119,17 +119,20 @@ function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-/** Bolt's log lines into our pino logger; its debug lines (which may quote payloads) only at trace. */
+/**
+ * Bolt's log lines into our pino logger. Its debug lines quote whole request bodies, codes and
+ * all, so they are never written, whatever LOG_LEVEL says.
+ */
 function boltLogger(logger: Logger): BoltLogger {
   const line = (parts: unknown[]) =>
     parts.map((p) => (p instanceof Error ? p.message : String(p))).join(' ');
   return {
-    debug: (...parts) => logger.trace(line(parts)),
+    debug: () => undefined,
     info: (...parts) => logger.info(line(parts)),
     warn: (...parts) => logger.warn(line(parts)),
     error: (...parts) => logger.error(line(parts)),
     setLevel: () => undefined,
-    getLevel: () => LogLevel.DEBUG,
+    getLevel: () => LogLevel.INFO,
     setName: () => undefined,
   };
 }
