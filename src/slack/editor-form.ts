@@ -94,7 +94,10 @@ export const DELAY_MESSAGE = 'a duration like 30m, 12h or 7d (1 minute to 365 da
  * The draft as the API's input: every field sent (empty clears it), so the same rules as the
  * API's decide. Text the rules cannot take as a value (a delay like "soon") is an error here.
  */
-export function inputOf(draft: EditorDraft): { input: CodeInput; fields: FieldErrors } {
+export function inputOf(
+  draft: EditorDraft,
+  current: InstallCode | null = null,
+): { input: CodeInput; fields: FieldErrors } {
   const fields: FieldErrors = {};
   const delayText = draft.usageLimitDelay.trim();
   const delayMs = delayText ? parseDuration(delayText) : null;
@@ -103,7 +106,7 @@ export function inputOf(draft: EditorDraft): { input: CodeInput; fields: FieldEr
   const input: CodeInput = {
     description: draft.description.trim() || null,
     code: draft.code.trim(),
-    expiresAt: draft.expiresAt === null ? null : new Date(draft.expiresAt).toISOString(),
+    expiresAt: expiryOf(draft, current),
     usageLimit: limitText === '' ? null : /^\d+$/.test(limitText) ? Number(limitText) : Number.NaN,
     usageLimitDelaySeconds: delayMs === null ? null : delayMs / 1000,
     usernamePrefix: null,
@@ -115,6 +118,17 @@ export function inputOf(draft: EditorDraft): { input: CodeInput; fields: FieldEr
     input[TARGET_FIELD[draft.action]] = draft.target.trim() || null;
   }
   return { input, fields };
+}
+
+/**
+ * Slack's date-time picker shows whole seconds: an expiry the person left as it was keeps its
+ * milliseconds (and so counts as unchanged, even when it has passed).
+ */
+function expiryOf(draft: EditorDraft, current: InstallCode | null): string | null {
+  if (draft.expiresAt === null) return null;
+  const shown = current?.expiresAt == null ? null : Math.floor(current.expiresAt / 1000) * 1000;
+  const instant = shown === draft.expiresAt ? (current?.expiresAt as number) : draft.expiresAt;
+  return new Date(instant).toISOString();
 }
 
 /** The modal's block that shows the error of a rule's field. */

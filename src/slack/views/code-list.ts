@@ -6,28 +6,51 @@ import { clip, escapeMrkdwn } from './format.js';
 
 export const LIST_PAGE_SIZE = 10;
 
-/** Where a list page is: its filter and the cursor each page up to this one started at. */
+/** Where a list page is: its filter, its number, and where the pages up to it started. */
 export interface ListPosition {
   q: string;
-  /** cursors[i] is where page i starts ('' for the first page). */
+  page: number;
+  /** Where the latest remembered pages start, oldest first; the last is this page's ('' = the first page). */
   cursors: string[];
 }
 
-/** Button values hold at most 2000 characters: a position past ~100 pages forgets the oldest. */
-const MAX_REMEMBERED_PAGES = 100;
+export const FIRST_PAGE = (q: string): ListPosition => ({ q, page: 1, cursors: [''] });
+
+/** Slack allows 2000 characters in a button value: the oldest remembered pages are forgotten first. */
+const MAX_VALUE_LENGTH = 2000;
 
 export function encodePosition(position: ListPosition): string {
-  return JSON.stringify({ q: position.q, cursors: position.cursors.slice(-MAX_REMEMBERED_PAGES) });
+  let cursors = position.cursors;
+  let value = JSON.stringify({ ...position, cursors });
+  while (value.length > MAX_VALUE_LENGTH && cursors.length > 1) {
+    cursors = cursors.slice(1);
+    value = JSON.stringify({ ...position, cursors });
+  }
+  return value;
 }
 
 export function decodePosition(value: string): ListPosition {
   const parsed = JSON.parse(value) as Partial<ListPosition>;
+  const cursors = Array.isArray(parsed.cursors)
+    ? parsed.cursors.filter((c) => typeof c === 'string')
+    : [];
   return {
     q: typeof parsed.q === 'string' ? parsed.q : '',
-    cursors: Array.isArray(parsed.cursors)
-      ? parsed.cursors.filter((c) => typeof c === 'string')
-      : [''],
+    page: typeof parsed.page === 'number' && parsed.page >= 1 ? parsed.page : 1,
+    cursors: cursors.length ? cursors : [''],
   };
+}
+
+/** The page before: one step back, or the first page once the remembered pages run out. */
+export function previousPosition(position: ListPosition): ListPosition {
+  if (position.cursors.length > 1) {
+    return { ...position, page: position.page - 1, cursors: position.cursors.slice(0, -1) };
+  }
+  return FIRST_PAGE(position.q);
+}
+
+export function nextPosition(position: ListPosition, nextCursor: string): ListPosition {
+  return { ...position, page: position.page + 1, cursors: [...position.cursors, nextCursor] };
 }
 
 /** One page of the ephemeral list: 10 codes, each with its menu, and Previous/Next. */
@@ -37,7 +60,7 @@ export function buildCodeList(
   position: ListPosition,
   nextCursor: string | null,
 ): KnownBlock[] {
-  const page = position.cursors.length;
+  const { page } = position;
   const filter = position.q ? ` matching “${escapeMrkdwn(clip(position.q, 100))}”` : '';
   const blocks: KnownBlock[] = [
     {
@@ -66,7 +89,7 @@ export function buildCodeList(
       type: 'button',
       action_id: ACTIONS.listPrevious,
       text: { type: 'plain_text', text: 'Previous' },
-      value: encodePosition({ q: position.q, cursors: position.cursors.slice(0, -1) }),
+      value: encodePosition(previousPosition(position)),
     });
   }
   if (nextCursor) {
@@ -74,7 +97,7 @@ export function buildCodeList(
       type: 'button',
       action_id: ACTIONS.listNext,
       text: { type: 'plain_text', text: 'Next' },
-      value: encodePosition({ q: position.q, cursors: [...position.cursors, nextCursor] }),
+      value: encodePosition(nextPosition(position, nextCursor)),
     });
   }
   if (navigation.elements.length) blocks.push(navigation);

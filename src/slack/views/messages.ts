@@ -1,6 +1,6 @@
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { InstallCode } from '../../codes/model.js';
-import type { HistoryEvent } from '../../store/history.js';
+import { HISTORY_LENGTH, type HistoryEvent } from '../../store/history.js';
 import { ACTIONS } from '../ids.js';
 import { codeMenu, codeSection } from './code-card.js';
 import { escapeMrkdwn, slackDate } from './format.js';
@@ -107,10 +107,10 @@ function actor(by: string): string {
   return `<@${by}>`;
 }
 
-/** The history of a code, newest first; Slack allows 50 blocks, so at most 45 events. */
+/** The history of a code, newest first: all it keeps (HISTORY_LENGTH), ten events a section. */
 export function buildHistory(code: InstallCode, events: HistoryEvent[]): KnownBlock[] {
   const lines = events
-    .slice(0, 45)
+    .slice(0, HISTORY_LENGTH)
     .map((e) => `${slackDate(e.at)} — ${actor(e.by)} ${EVENT_TEXT[e.type](e)}`);
   const blocks: KnownBlock[] = [mrkdwn(`*History of* \`${escapeMrkdwn(code.code)}\``)];
   // A section's text holds at most 3000 characters: ten events a section stays well inside.

@@ -9,6 +9,7 @@ import {
 } from '../../code-actions.js';
 import { parseCommand } from '../../command-text.js';
 import { COMMAND } from '../../ids.js';
+import { FIRST_PAGE } from '../../views/code-list.js';
 import { buildHelp, HELP_TEXT } from '../../views/messages.js';
 import { answerFailures, ephemeralReply, type ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
@@ -41,7 +42,7 @@ export function installcodeCommand(deps: ListenerDeps) {
         case 'add':
           return openEditor(request, command.trigger_id, null);
         case 'list':
-          return replyWithList(services, request, { q: parsed.filter, cursors: [''] }, false);
+          return replyWithList(services, request, FIRST_PAGE(parsed.filter), false);
         case 'edit':
           return openEditor(request, command.trigger_id, await services.store.getCode(parsed.code));
         case 'qr':

@@ -74,7 +74,7 @@ async function save(
 ) {
   const { store } = deps.services;
   const current = context.id ? await store.getById(context.id) : null;
-  const { input, fields } = inputOf(draft);
+  const { input, fields } = inputOf(draft, current);
   try {
     parseCodeInput(input, { current, now: await store.now() });
   } catch (error) {

@@ -1,0 +1,1027 @@
+import type { HomeView, KnownBlock, ModalView } from '@slack/types';
+import { describe, expect, it } from 'vitest';
+import {
+  CODE_ACTIONS,
+  type CodeAction,
+  type InstallCode,
+  TARGET_FIELD,
+} from '../../src/codes/model.js';
+import {
+  blankDraft,
+  decodeContext,
+  draftOf,
+  type EditorContext,
+} from '../../src/slack/editor-form.js';
+import { ACTIONS, CALLBACKS, EDITOR_BLOCKS, INPUT } from '../../src/slack/ids.js';
+import { buildCodeCard, qrComment } from '../../src/slack/views/code-card.js';
+import {
+  buildCodeList,
+  decodePosition,
+  encodePosition,
+  LIST_PAGE_SIZE,
+  type ListPosition,
+  nextPosition,
+  previousPosition,
+} from '../../src/slack/views/code-list.js';
+import { buildEditorModal } from '../../src/slack/views/editor-modal.js';
+import { ACTION_LABEL, STATUS_LABEL, TARGET_LABEL } from '../../src/slack/views/format.js';
+import {
+  buildAppHome,
+  buildDeletePrompt,
+  buildDeleteRequest,
+  buildHelp,
+  buildHistory,
+} from '../../src/slack/views/messages.js';
+import { buildShareModal } from '../../src/slack/views/share-modal.js';
+import type { HistoryEvent } from '../../src/store/history.js';
+import { HISTORY_LENGTH } from '../../src/store/history.js';
+
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+type Json = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------
+// Slack's limits (Block Kit reference), checked on any message, home or modal.
+// ---------------------------------------------------------------------------------------------
+
+type Surface = { type: 'message'; blocks: readonly unknown[] } | ModalView | HomeView;
+
+/** Every place where a surface breaks one of Slack's limits; empty when it is within them all. */
+function slackLimitProblems(surface: Surface): string[] {
+  const problems: string[] = [];
+  const fail = (where: string, what: string) => problems.push(`${where}: ${what}`);
+  const checkText = (
+    where: string,
+    object: unknown,
+    max: number,
+    kinds: readonly string[] = ['plain_text', 'mrkdwn'],
+  ) => {
+    const o = object as Json | undefined;
+    if (!o || typeof o !== 'object') return fail(where, 'missing text object');
+    if (!kinds.includes(String(o.type))) fail(where, `text type ${String(o.type)}`);
+    const text = o.text;
+    if (typeof text !== 'string' || text.length === 0) return fail(where, 'empty text');
+    if (text.length > max) fail(where, `text of ${text.length} characters (max ${max})`);
+  };
+  const checkId = (where: string, name: string, id: unknown) => {
+    if (id === undefined) return;
+    if (typeof id !== 'string' || id.length === 0) return fail(where, `${name} not a string`);
+    if (id.length > 255) fail(where, `${name} of ${id.length} characters (max 255)`);
+  };
+  const checkOption = (where: string, option: unknown) => {
+    const o = option as Json;
+    checkText(`${where} text`, o.text, 75, ['plain_text']);
+    if (typeof o.value !== 'string' || o.value.length === 0) fail(where, 'option without value');
+    else if (o.value.length > 150) fail(where, `option value of ${o.value.length} (max 150)`);
+  };
+  const checkConfirm = (where: string, confirm: unknown) => {
+    if (confirm === undefined) return;
+    const c = confirm as Json;
+    checkText(`${where} confirm title`, c.title, 100, ['plain_text']);
+    checkText(`${where} confirm text`, c.text, 300);
+    checkText(`${where} confirm button`, c.confirm, 30, ['plain_text']);
+    checkText(`${where} deny button`, c.deny, 30, ['plain_text']);
+  };
+  const checkElement = (where: string, element: unknown) => {
+    const e = element as Json;
+    checkId(where, 'action_id', e.action_id);
+    checkConfirm(where, e.confirm);
+    switch (e.type) {
+      case 'button':
+        checkText(`${where} text`, e.text, 75, ['plain_text']);
+        if (e.value !== undefined) {
+          if (typeof e.value !== 'string') fail(where, 'button value not a string');
+          else if (e.value.length > 2000)
+            fail(where, `button value of ${e.value.length} (max 2000)`);
+        }
+        if (typeof e.url === 'string' && e.url.length > 3000) fail(where, 'url over 3000');
+        break;
+      case 'overflow': {
+        const options = e.options as unknown[];
+        if (options.length < 2 || options.length > 5)
+          fail(where, `overflow with ${options.length} options (2–5)`);
+        options.forEach((o, i) => {
+          checkOption(`${where} option ${i}`, o);
+        });
+        break;
+      }
+      case 'radio_buttons': {
+        const options = e.options as unknown[];
+        if (options.length < 1 || options.length > 10)
+          fail(where, `radio buttons with ${options.length} options (1–10)`);
+        options.forEach((o, i) => {
+          checkOption(`${where} option ${i}`, o);
+        });
+        if (
+          e.initial_option !== undefined &&
+          !options.some((o) => isDeepEqual(o, e.initial_option))
+        )
+          fail(where, 'initial_option is not one of the options');
+        break;
+      }
+      case 'plain_text_input': {
+        if (e.placeholder !== undefined) checkText(`${where} placeholder`, e.placeholder, 150);
+        const max = (e.max_length as number | undefined) ?? 3000;
+        if (max > 3000) fail(where, 'max_length over 3000');
+        if (typeof e.initial_value === 'string' && e.initial_value.length > max)
+          fail(where, `initial_value of ${e.initial_value.length} over max_length ${max}`);
+        break;
+      }
+      case 'number_input':
+        if (e.initial_value !== undefined && !/^\d+$/.test(String(e.initial_value)))
+          fail(where, `number_input initial_value ${String(e.initial_value)}`);
+        break;
+      case 'datetimepicker':
+        if (e.initial_date_time !== undefined && !Number.isInteger(e.initial_date_time))
+          fail(where, 'initial_date_time is not whole seconds');
+        break;
+      case 'conversations_select':
+        break;
+      default:
+        fail(where, `unexpected element type ${String(e.type)}`);
+    }
+  };
+
+  const isModal = surface.type === 'modal';
+  const blocks = surface.blocks as readonly Json[];
+  const maxBlocks = isModal ? 100 : 50;
+  if (blocks.length > maxBlocks) fail(surface.type, `${blocks.length} blocks (max ${maxBlocks})`);
+  if (blocks.length === 0) fail(surface.type, 'no blocks');
+  const blockIds = new Set<string>();
+  blocks.forEach((block, i) => {
+    const where = `block ${i} (${String(block.type)})`;
+    checkId(where, 'block_id', block.block_id);
+    if (typeof block.block_id === 'string') {
+      if (blockIds.has(block.block_id)) fail(where, `duplicate block_id ${block.block_id}`);
+      blockIds.add(block.block_id);
+    }
+    switch (block.type) {
+      case 'section': {
+        if (block.text === undefined && block.fields === undefined) fail(where, 'no text');
+        if (block.text !== undefined) checkText(`${where} text`, block.text, 3000);
+        const fields = (block.fields as unknown[] | undefined) ?? [];
+        if (fields.length > 10) fail(where, 'more than 10 fields');
+        fields.forEach((f, j) => {
+          checkText(`${where} field ${j}`, f, 2000);
+        });
+        if (block.accessory !== undefined) checkElement(`${where} accessory`, block.accessory);
+        break;
+      }
+      case 'header':
+        checkText(`${where} text`, block.text, 150, ['plain_text']);
+        break;
+      case 'context': {
+        const elements = block.elements as unknown[];
+        if (elements.length < 1 || elements.length > 10) fail(where, 'context with 1–10 elements');
+        elements.forEach((e, j) => {
+          checkText(`${where} element ${j}`, e, 3000);
+        });
+        break;
+      }
+      case 'actions': {
+        const elements = block.elements as unknown[];
+        if (elements.length < 1 || elements.length > 25) fail(where, 'actions with 1–25 elements');
+        elements.forEach((e, j) => {
+          checkElement(`${where} element ${j}`, e);
+        });
+        break;
+      }
+      case 'input':
+        checkText(`${where} label`, block.label, 2000, ['plain_text']);
+        if (block.hint !== undefined) checkText(`${where} hint`, block.hint, 2000, ['plain_text']);
+        checkElement(`${where} element`, block.element);
+        break;
+      case 'divider':
+        break;
+      default:
+        fail(where, `unexpected block type ${String(block.type)}`);
+    }
+  });
+  if (surface.type === 'modal' || surface.type === 'home') {
+    const view = surface as unknown as Json;
+    checkId(surface.type, 'callback_id', view.callback_id);
+    const metadata = view.private_metadata;
+    if (typeof metadata === 'string' && metadata.length > 3000)
+      fail(surface.type, `private_metadata of ${metadata.length} (max 3000)`);
+  }
+  if (isModal) {
+    const view = surface as unknown as Json;
+    checkText('modal title', view.title, 24, ['plain_text']);
+    if (view.submit !== undefined) checkText('modal submit', view.submit, 24, ['plain_text']);
+    if (view.close !== undefined) checkText('modal close', view.close, 24, ['plain_text']);
+  }
+  return problems;
+}
+
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function expectWithinSlackLimits(surface: Surface) {
+  expect(slackLimitProblems(surface)).toEqual([]);
+}
+
+const message = (blocks: readonly KnownBlock[]): Surface => ({ type: 'message', blocks });
+
+// ---------------------------------------------------------------------------------------------
+// Codes, ordinary and worst-case.
+// ---------------------------------------------------------------------------------------------
+
+let nextId = 0;
+/** Record IDs are 16 characters of lower-case Crockford base32, like the store's. */
+function recordId(): string {
+  nextId++;
+  return `01kf${String(nextId).padStart(12, '0')}`;
+}
+
+function makeCode(overrides: Partial<InstallCode> = {}): InstallCode {
+  return {
+    id: recordId(),
+    code: 'ABCD-EFGH-JKMN',
+    description: 'Front desk tablets',
+    expiresAt: NOW + 7 * DAY,
+    usageLimit: 50,
+    usageLimitDelaySeconds: null,
+    action: 'create_account_and_device',
+    usernamePrefix: 'acme-',
+    accountId: null,
+    deviceId: null,
+    timesUsed: 3,
+    lastUsedAt: NOW - HOUR,
+    limitReachedAt: null,
+    createdAt: NOW - DAY,
+    createdBy: 'U0CREATOR',
+    updatedAt: NOW - DAY,
+    updatedBy: 'U0CREATOR',
+    version: 1,
+    ...overrides,
+  };
+}
+
+/** 200 characters full of what mrkdwn must escape. */
+const NASTY_DESCRIPTION = '<&>'.repeat(66).concat('<&');
+const LONGEST_CODE = 'Z9_-'.repeat(16);
+const LONGEST_PREFIX = 'abc.def_ghi-jkl'.repeat(3).slice(0, 32);
+const LONGEST_ID = 'Ab9.x_y@z-'.repeat(7).slice(0, 64);
+
+function worstCode(action: CodeAction = 'create_account_and_device'): InstallCode {
+  return makeCode({
+    code: LONGEST_CODE,
+    description: NASTY_DESCRIPTION,
+    expiresAt: Date.UTC(9999, 11, 31, 23, 59, 59),
+    usageLimit: Number.MAX_SAFE_INTEGER,
+    usageLimitDelaySeconds: 365 * 86_400 - 1,
+    action,
+    usernamePrefix: action === 'create_account_and_device' ? LONGEST_PREFIX : null,
+    accountId: action === 'create_device' ? LONGEST_ID : null,
+    deviceId: action === 'use_existing_device' ? LONGEST_ID : null,
+    timesUsed: Number.MAX_SAFE_INTEGER - 1,
+    lastUsedAt: NOW - 1,
+    createdBy: 'W0123456789ABCDEFGH',
+    updatedBy: 'W0123456789ABCDEFGH',
+    version: 2_000_000_000,
+  });
+}
+
+const WORST_CODES = CODE_ACTIONS.map((action) => worstCode(action));
+
+function sectionTexts(blocks: readonly unknown[]): string[] {
+  return (blocks as readonly KnownBlock[]).flatMap((b) =>
+    b.type === 'section' && b.text ? [b.text.text] : [],
+  );
+}
+
+function allElements(blocks: readonly unknown[]): Json[] {
+  return (blocks as readonly KnownBlock[]).flatMap((b) => {
+    if (b.type === 'actions') return b.elements as unknown as Json[];
+    if (b.type === 'section' && b.accessory) return [b.accessory as unknown as Json];
+    if (b.type === 'input') return [b.element as unknown as Json];
+    return [];
+  });
+}
+
+function buttonOf(blocks: readonly unknown[], actionId: string): Json | undefined {
+  return allElements(blocks).find((e) => e.type === 'button' && e.action_id === actionId);
+}
+
+function overflowsOf(blocks: readonly unknown[]): Json[] {
+  return allElements(blocks).filter((e) => e.type === 'overflow');
+}
+
+function slackDateToken(instant: number): string {
+  return `<!date^${Math.floor(instant / 1000)}^`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the limits helper', () => {
+  it('notices what breaks a limit', () => {
+    const problems = slackLimitProblems(
+      message([
+        { type: 'header', text: { type: 'plain_text', text: 'x'.repeat(151) } },
+        { type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } },
+        {
+          type: 'actions',
+          block_id: 'b'.repeat(256),
+          elements: [
+            {
+              type: 'button',
+              action_id: 'a',
+              text: { type: 'plain_text', text: 'x'.repeat(76) },
+              value: 'v'.repeat(2001),
+            },
+            {
+              type: 'overflow',
+              action_id: 'o',
+              options: [{ text: { type: 'plain_text', text: 'only' }, value: 'v'.repeat(151) }],
+            },
+          ],
+        },
+        ...Array.from({ length: 50 }, (): KnownBlock => ({ type: 'divider' })),
+      ]),
+    );
+    expect(problems.join('\n')).toMatch(/53 blocks/);
+    expect(problems.join('\n')).toMatch(/151 characters \(max 150\)/);
+    expect(problems.join('\n')).toMatch(/3001 characters \(max 3000\)/);
+    expect(problems.join('\n')).toMatch(/block_id of 256/);
+    expect(problems.join('\n')).toMatch(/76 characters \(max 75\)/);
+    expect(problems.join('\n')).toMatch(/button value of 2001/);
+    expect(problems.join('\n')).toMatch(/overflow with 1 options/);
+    expect(problems.join('\n')).toMatch(/option value of 151/);
+  });
+
+  it('checks a modal’s title and block count', () => {
+    const problems = slackLimitProblems({
+      type: 'modal',
+      title: { type: 'plain_text', text: 'x'.repeat(25) },
+      blocks: Array.from({ length: 101 }, (): KnownBlock => ({ type: 'divider' })),
+    });
+    expect(problems.join('\n')).toMatch(/modal title: text of 25/);
+    expect(problems.join('\n')).toMatch(/101 blocks \(max 100\)/);
+  });
+});
+
+describe('buildCodeList', () => {
+  const first: ListPosition = { q: '', page: 1, cursors: [''] };
+
+  it('shows 10 codes a page, each with its overflow menu', () => {
+    const codes = Array.from({ length: 12 }, (_, i) => makeCode({ description: `Code ${i}` }));
+    const blocks = buildCodeList(codes, NOW, first, 'cursor');
+    expect(LIST_PAGE_SIZE).toBe(10);
+    expect(overflowsOf(blocks)).toHaveLength(10);
+    const texts = sectionTexts(blocks).join('\n');
+    for (let i = 0; i < 10; i++) expect(texts).toContain(`*Code ${i}*`);
+    expect(texts).not.toContain('Code 10');
+    expectWithinSlackLimits(message(blocks));
+  });
+
+  it('shows every detail of a code', () => {
+    const code = makeCode({ timesUsed: 3, usageLimit: 50, lastUsedAt: NOW - HOUR });
+    const blocks = buildCodeList([code], NOW, first, null);
+    const text = sectionTexts(blocks).find((t) => t.includes(code.code)) ?? '';
+    expect(text).toContain('Front desk tablets');
+    expect(text).toContain('`ABCD-EFGH-JKMN`');
+    expect(text).toContain(STATUS_LABEL.active);
+    expect(text).toContain(`Expires: ${slackDateToken(code.expiresAt as number)}`);
+    expect(text).toContain('3 / 50');
+    expect(text).toContain(`Last used: ${slackDateToken(NOW - HOUR)}`);
+    expect(text).toContain(ACTION_LABEL.create_account_and_device);
+    expect(text).toContain(`${TARGET_LABEL.usernamePrefix}: \`acme-\``);
+  });
+
+  it('says "never" and ∞ for a code without expiry, limit or use', () => {
+    const code = makeCode({ expiresAt: null, usageLimit: null, timesUsed: 3, lastUsedAt: null });
+    const text = sectionTexts(buildCodeList([code], NOW, first, null)).join('\n');
+    expect(text).toContain('Expires: never');
+    expect(text).toContain('3 / ∞');
+    expect(text).toContain('Last used: never');
+  });
+
+  it('writes instants as Slack date tokens with a readable fallback', () => {
+    const expiresAt = Date.UTC(2026, 5, 1, 8, 30, 15, 999);
+    const text = sectionTexts(buildCodeList([makeCode({ expiresAt })], NOW, first, null)).join();
+    expect(text).toContain(
+      `<!date^${Math.floor(expiresAt / 1000)}^{date_short_pretty} {time}|2026-06-01T08:30:15.999Z>`,
+    );
+  });
+
+  it('shows the account or the device of the other actions', () => {
+    const account = makeCode({
+      action: 'create_device',
+      usernamePrefix: null,
+      accountId: 'acct@example',
+    });
+    const device = makeCode({
+      action: 'use_existing_device',
+      usernamePrefix: null,
+      deviceId: 'dev_42',
+    });
+    const text = sectionTexts(buildCodeList([account, device], NOW, first, null)).join('\n');
+    expect(text).toContain(
+      `${ACTION_LABEL.create_device} · ${TARGET_LABEL.accountId}: \`acct@example\``,
+    );
+    expect(text).toContain(
+      `${ACTION_LABEL.use_existing_device} · ${TARGET_LABEL.deviceId}: \`dev_42\``,
+    );
+  });
+
+  it('shows each status', () => {
+    const expired = makeCode({ expiresAt: NOW - 1 });
+    const usedUp = makeCode({ usageLimit: 3, timesUsed: 3, limitReachedAt: NOW - HOUR });
+    const grace = makeCode({
+      usageLimit: 3,
+      timesUsed: 3,
+      limitReachedAt: NOW - HOUR,
+      usageLimitDelaySeconds: 7200,
+    });
+    const texts = sectionTexts(buildCodeList([expired, usedUp, grace], NOW, first, null));
+    expect(texts.some((t) => t.includes(STATUS_LABEL.expired))).toBe(true);
+    expect(texts.some((t) => t.includes(STATUS_LABEL.used_up))).toBe(true);
+    expect(texts.some((t) => t.includes(STATUS_LABEL.grace))).toBe(true);
+    expect(texts.some((t) => t.includes('3 / 3 (+2h delay)'))).toBe(true);
+  });
+
+  it('offers Show QR, Edit, Share, History and Delete, each valued verb:id', () => {
+    const code = makeCode();
+    const [menu] = overflowsOf(buildCodeList([code], NOW, first, null));
+    expect(menu?.action_id).toBe(ACTIONS.codeMenu);
+    const options = (menu?.options ?? []) as { text: { text: string }; value: string }[];
+    expect(options.map((o) => o.text.text)).toEqual([
+      'Show QR',
+      'Edit',
+      'Share',
+      'History',
+      'Delete',
+    ]);
+    expect(options.map((o) => o.value)).toEqual(
+      ['qr', 'edit', 'share', 'history', 'delete'].map((verb) => `${verb}:${code.id}`),
+    );
+  });
+
+  it('offers Next only with a next cursor and Previous only after page 1', () => {
+    const codes = [makeCode()];
+    const only = buildCodeList(codes, NOW, first, null);
+    expect(buttonOf(only, ACTIONS.listPrevious)).toBeUndefined();
+    expect(buttonOf(only, ACTIONS.listNext)).toBeUndefined();
+
+    const page1 = buildCodeList(codes, NOW, { q: 'acme', page: 1, cursors: [''] }, 'c1');
+    expect(buttonOf(page1, ACTIONS.listPrevious)).toBeUndefined();
+    const next = buttonOf(page1, ACTIONS.listNext);
+    expect(next?.text).toEqual({ type: 'plain_text', text: 'Next' });
+    expect(decodePosition(next?.value as string)).toEqual({
+      q: 'acme',
+      page: 2,
+      cursors: ['', 'c1'],
+    });
+
+    const page2 = buildCodeList(codes, NOW, { q: 'acme', page: 2, cursors: ['', 'c1'] }, null);
+    expect(buttonOf(page2, ACTIONS.listNext)).toBeUndefined();
+    const previous = buttonOf(page2, ACTIONS.listPrevious);
+    expect(previous?.text).toEqual({ type: 'plain_text', text: 'Previous' });
+    expect(decodePosition(previous?.value as string)).toEqual({
+      q: 'acme',
+      page: 1,
+      cursors: [''],
+    });
+
+    const middle = buildCodeList(codes, NOW, { q: '', page: 2, cursors: ['', 'c1'] }, 'c2');
+    expect(buttonOf(middle, ACTIONS.listPrevious)).toBeDefined();
+    expect(buttonOf(middle, ACTIONS.listNext)).toBeDefined();
+  });
+
+  it('names the page and the filter, escaped', () => {
+    const blocks = buildCodeList(
+      [makeCode()],
+      NOW,
+      { q: 'a<b>&c', page: 3, cursors: ['', 'c1', 'c2'] },
+      null,
+    );
+    const heading = sectionTexts(blocks)[0] ?? '';
+    expect(heading).toContain('page 3');
+    expect(heading).toContain('a&lt;b&gt;&amp;c');
+    expect(heading).not.toContain('a<b>');
+  });
+
+  it('says so when there is no code, or none matches', () => {
+    expect(sectionTexts(buildCodeList([], NOW, first, null)).join()).toContain('/installcode add');
+    expect(
+      sectionTexts(buildCodeList([], NOW, { q: 'zzz', page: 1, cursors: [''] }, null)).join(),
+    ).toContain('No code matches.');
+    expectWithinSlackLimits(message(buildCodeList([], NOW, first, null)));
+  });
+
+  it('escapes what people typed, so it cannot mention or link', () => {
+    const code = makeCode({ description: '<!channel> <@U123> & <https://evil.example|click>' });
+    const text = sectionTexts(buildCodeList([code], NOW, first, null)).join('\n');
+    expect(text).toContain(
+      '&lt;!channel&gt; &lt;@U123&gt; &amp; &lt;https://evil.example|click&gt;',
+    );
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('<@U123>');
+  });
+
+  it('stays within Slack’s limits with ten worst-case codes', () => {
+    const codes = Array.from({ length: 10 }, (_, i) =>
+      worstCode(CODE_ACTIONS[i % 3] as CodeAction),
+    );
+    const blocks = buildCodeList(
+      codes,
+      NOW,
+      { q: NASTY_DESCRIPTION, page: 2, cursors: ['', 'x'.repeat(16)] },
+      'y'.repeat(16),
+    );
+    expectWithinSlackLimits(message(blocks));
+    const text = sectionTexts(blocks).join('\n');
+    expect(text).toContain(`\`${LONGEST_CODE}\``);
+    expect(text).toContain(`${Number.MAX_SAFE_INTEGER - 1} / ${Number.MAX_SAFE_INTEGER}`);
+    expect(text).not.toMatch(/<&>/);
+  });
+
+  it('round-trips a position through encodePosition and decodePosition', () => {
+    const positions: ListPosition[] = [
+      { q: '', page: 1, cursors: [''] },
+      {
+        q: 'Front “desk” \\ "tablets" ✓',
+        page: 3,
+        cursors: ['', '01kf000000000001', '01kf000000000002'],
+      },
+      { q: 'x', page: 100, cursors: Array.from({ length: 100 }, (_, i) => (i ? recordId() : '')) },
+    ];
+    for (const position of positions) {
+      expect(decodePosition(encodePosition(position))).toEqual(position);
+    }
+  });
+
+  it('decodes a damaged position to something usable', () => {
+    expect(decodePosition('{}')).toEqual({ q: '', page: 1, cursors: [''] });
+    expect(decodePosition('{"q":5,"cursors":["",7,"c1"]}')).toEqual({
+      q: '',
+      page: 1,
+      cursors: ['', 'c1'],
+    });
+  });
+
+  /** Presses Next `pages` times and returns every button value seen on the way. */
+  function pageThrough(q: string, pages: number): string[] {
+    let position: ListPosition = { q, page: 1, cursors: [''] };
+    const values: string[] = [];
+    for (let page = 1; page <= pages; page++) {
+      const blocks = buildCodeList([makeCode()], NOW, position, recordId());
+      expectWithinSlackLimits(message(blocks));
+      const next = buttonOf(blocks, ACTIONS.listNext);
+      const previous = buttonOf(blocks, ACTIONS.listPrevious);
+      if (previous) values.push(previous.value as string);
+      values.push(next?.value as string);
+      position = decodePosition(next?.value as string);
+      expect(position.q).toBe(q);
+    }
+    return values;
+  }
+
+  it('keeps every button value within 2000 characters after 500 pages', () => {
+    const values = pageThrough('acme', 500);
+    expect(values.length).toBe(999);
+    expect(Math.max(...values.map((v) => v.length))).toBeLessThanOrEqual(2000);
+  });
+
+  it('keeps every button value within 2000 characters after 500 pages of a 200-character filter', () => {
+    // A description is up to 200 characters, so a filter this long can still match codes.
+    const values = pageThrough('f'.repeat(200), 500);
+    expect(Math.max(...values.map((v) => v.length))).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('buildEditorModal', () => {
+  const creating: EditorContext = { id: null, version: null, channelId: 'C123', generation: 0 };
+
+  function inputBlock(view: ModalView, blockId: string): Json {
+    const block = view.blocks.find((b) => b.block_id === blockId);
+    expect(block, `block ${blockId}`).toBeDefined();
+    return block as unknown as Json;
+  }
+  const elementOf = (view: ModalView, blockId: string) => inputBlock(view, blockId).element as Json;
+  const labelOf = (view: ModalView, blockId: string) =>
+    (inputBlock(view, blockId).label as { text: string }).text;
+
+  it('has every field of a code', () => {
+    const view = buildEditorModal(blankDraft('ABCD-EFGH-JKMN'), creating);
+    expect(view.type).toBe('modal');
+    expect(view.callback_id).toBe(CALLBACKS.editor);
+
+    expect(labelOf(view, EDITOR_BLOCKS.description)).toBe('Description');
+    expect(elementOf(view, EDITOR_BLOCKS.description)).toMatchObject({
+      type: 'plain_text_input',
+      action_id: INPUT,
+    });
+    expect(inputBlock(view, EDITOR_BLOCKS.description).optional).toBe(true);
+
+    expect(labelOf(view, 'code.0')).toBe('Installation code');
+    expect(elementOf(view, 'code.0')).toMatchObject({
+      type: 'plain_text_input',
+      action_id: INPUT,
+      initial_value: 'ABCD-EFGH-JKMN',
+    });
+    const generate = buttonOf(view.blocks, ACTIONS.generateCode);
+    expect(generate?.text).toEqual({ type: 'plain_text', text: 'Generate new code' });
+
+    expect(labelOf(view, EDITOR_BLOCKS.expiresAt)).toBe('Expires after');
+    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).type).toBe('datetimepicker');
+    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).initial_date_time).toBeUndefined();
+
+    expect(labelOf(view, EDITOR_BLOCKS.usageLimit)).toBe('Usage limit');
+    expect(elementOf(view, EDITOR_BLOCKS.usageLimit)).toMatchObject({
+      type: 'number_input',
+      is_decimal_allowed: false,
+    });
+
+    expect(labelOf(view, EDITOR_BLOCKS.usageLimitDelay)).toBe('Usage limit delay');
+    expect(elementOf(view, EDITOR_BLOCKS.usageLimitDelay).type).toBe('plain_text_input');
+
+    const action = inputBlock(view, EDITOR_BLOCKS.action);
+    expect(action.type).toBe('input');
+    expect(action.dispatch_action).toBe(true);
+    expect((action.label as { text: string }).text).toBe('Action');
+    const radios = action.element as Json;
+    expect(radios.type).toBe('radio_buttons');
+    expect(radios.action_id).toBe(ACTIONS.chooseAction);
+    expect((radios.options as { value: string }[]).map((o) => o.value)).toEqual([...CODE_ACTIONS]);
+    expect(radios.initial_option).toBeUndefined();
+
+    expect(view.blocks.some((b) => b.block_id?.startsWith(`${EDITOR_BLOCKS.target}.`))).toBe(false);
+    expectWithinSlackLimits(view);
+  });
+
+  it('shows only the chosen action’s target field', () => {
+    for (const action of CODE_ACTIONS) {
+      const view = buildEditorModal({ ...blankDraft('ABCD'), action, target: 't1' }, creating);
+      const targets = view.blocks.filter((b) => b.block_id?.startsWith(`${EDITOR_BLOCKS.target}.`));
+      expect(targets.map((b) => b.block_id)).toEqual([`target.${action}`]);
+      expect(labelOf(view, `target.${action}`)).toBe(TARGET_LABEL[TARGET_FIELD[action]]);
+      expect(elementOf(view, `target.${action}`)).toMatchObject({
+        type: 'plain_text_input',
+        initial_value: 't1',
+        max_length: action === 'create_account_and_device' ? 32 : 64,
+      });
+      expect(inputBlock(view, `target.${action}`).optional).toBe(false);
+      const radios = elementOf(view, EDITOR_BLOCKS.action);
+      expect((radios.initial_option as { value: string }).value).toBe(action);
+      expectWithinSlackLimits(view);
+    }
+  });
+
+  it('keeps its context in private_metadata', () => {
+    const contexts: EditorContext[] = [
+      creating,
+      { id: '01kf000000000009', version: 42, channelId: null, generation: 3 },
+    ];
+    for (const context of contexts) {
+      const view = buildEditorModal(blankDraft('ABCD'), context);
+      expect(decodeContext(view.private_metadata)).toEqual(context);
+      expect(view.blocks.some((b) => b.block_id === `code.${context.generation}`)).toBe(true);
+    }
+  });
+
+  it('has a title of at most 24 characters, creating and editing', () => {
+    const create = buildEditorModal(blankDraft('ABCD'), creating);
+    const edit = buildEditorModal(blankDraft('ABCD'), { ...creating, id: 'x', version: 1 });
+    expect(create.title.text.length).toBeLessThanOrEqual(24);
+    expect(edit.title.text.length).toBeLessThanOrEqual(24);
+    expect(create.title.text).not.toBe(edit.title.text);
+  });
+
+  it('fills in every field of the code being edited', () => {
+    const code = makeCode({
+      description: 'Front desk',
+      expiresAt: Date.UTC(2026, 2, 1, 9, 30),
+      usageLimit: 50,
+      usageLimitDelaySeconds: 7200,
+      action: 'create_device',
+      usernamePrefix: null,
+      accountId: 'acct-1',
+    });
+    const context = { id: code.id, version: code.version, channelId: null, generation: 0 };
+    const view = buildEditorModal(draftOf(code), context);
+    expect(elementOf(view, EDITOR_BLOCKS.description).initial_value).toBe('Front desk');
+    expect(elementOf(view, 'code.0').initial_value).toBe(code.code);
+    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).initial_date_time).toBe(
+      Date.UTC(2026, 2, 1, 9, 30) / 1000,
+    );
+    expect(elementOf(view, EDITOR_BLOCKS.usageLimit).initial_value).toBe('50');
+    expect(elementOf(view, EDITOR_BLOCKS.usageLimitDelay).initial_value).toBe('2h');
+    expect(elementOf(view, EDITOR_BLOCKS.action).initial_option).toEqual({
+      text: { type: 'plain_text', text: ACTION_LABEL.create_device },
+      value: 'create_device',
+    });
+    expect(elementOf(view, 'target.create_device').initial_value).toBe('acct-1');
+    expectWithinSlackLimits(view);
+  });
+
+  it('stays within Slack’s limits with worst-case codes', () => {
+    for (const code of WORST_CODES) {
+      // A description of the longest length the rules allow, without the escaping a message needs.
+      const view = buildEditorModal(draftOf(code), {
+        id: code.id,
+        version: code.version,
+        channelId: 'C0123456789ABCDEF',
+        generation: 1_000_000,
+      });
+      expectWithinSlackLimits(view);
+      expect(elementOf(view, EDITOR_BLOCKS.description).initial_value).toBe(NASTY_DESCRIPTION);
+      expect(elementOf(view, 'code.1000000').initial_value).toBe(LONGEST_CODE);
+    }
+  });
+});
+
+describe('buildCodeCard and qrComment', () => {
+  it('shows the description as its header and the code with its details', () => {
+    const code = makeCode();
+    const blocks = buildCodeCard(code, NOW, 'U0SHARER');
+    expect(blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Front desk tablets' },
+    });
+    const text = sectionTexts(blocks).join('\n');
+    expect(text).toContain('`ABCD-EFGH-JKMN`');
+    expect(text).toContain(STATUS_LABEL.active);
+    expect(text).toContain(slackDateToken(code.expiresAt as number));
+    expect(text).toContain('3 / 50');
+    expect(text).toContain('`acme-`');
+    expect(JSON.stringify(blocks)).toContain('<@U0SHARER>');
+    expect(overflowsOf(blocks)).toEqual([]);
+    expectWithinSlackLimits(message(blocks));
+  });
+
+  it('has a header even without a description', () => {
+    const blocks = buildCodeCard(makeCode({ description: null }), NOW, 'U1');
+    expect(blocks[0]?.type).toBe('header');
+    expectWithinSlackLimits(message(blocks));
+  });
+
+  it('stays within Slack’s limits with worst-case codes', () => {
+    for (const code of WORST_CODES) {
+      const blocks = buildCodeCard(code, NOW, 'W0123456789ABCDEFGH');
+      expectWithinSlackLimits(message(blocks));
+      const header = blocks[0] as { text: { text: string } };
+      // plain_text needs no escaping: the header reads as typed, cut to Slack's 150 characters.
+      expect(header.text.text.startsWith('<&><&>')).toBe(true);
+      expect(sectionTexts(blocks).join()).not.toMatch(/<&>/);
+    }
+  });
+
+  it('writes a QR comment with the code and its details, escaped', () => {
+    const code = worstCode('use_existing_device');
+    const comment = qrComment(code, NOW);
+    expect(comment).toContain(`\`${LONGEST_CODE}\``);
+    expect(comment).toContain(STATUS_LABEL.active);
+    expect(comment).toContain(slackDateToken(code.expiresAt as number));
+    expect(comment).toContain(`\`${LONGEST_ID}\``);
+    expect(comment).toContain('&lt;&amp;&gt;');
+    expect(comment).not.toMatch(/<&>/);
+  });
+});
+
+describe('buildDeletePrompt and buildDeleteRequest', () => {
+  type Button = {
+    action_id: string;
+    value: string;
+    style?: string;
+    text: { text: string };
+    confirm?: { title: { text: string }; confirm: { text: string }; deny: { text: string } };
+  };
+  const buttons = (blocks: KnownBlock[]) =>
+    allElements(blocks).filter((e) => e.type === 'button') as unknown as Button[];
+
+  it('asks to confirm Remove, offers Cancel, and carries the record ID', () => {
+    const code = makeCode();
+    const blocks = buildDeletePrompt(code, NOW);
+    const [remove, cancel, ...rest] = buttons(blocks);
+    expect(rest).toEqual([]);
+    expect(remove?.action_id).toBe(ACTIONS.deleteRemove);
+    expect(remove?.text.text).toBe('Remove');
+    expect(remove?.style).toBe('danger');
+    expect(remove?.confirm?.confirm.text).toBe('Remove');
+    expect(remove?.confirm?.deny.text).toBeTruthy();
+    expect(remove?.value).toBe(code.id);
+    expect(cancel?.action_id).toBe(ACTIONS.deleteCancel);
+    expect(cancel?.text.text).toBe('Cancel');
+    expect(cancel?.confirm).toBeUndefined();
+    expect(cancel?.value).toBe(code.id);
+    expect(sectionTexts(blocks).join()).toContain('`ABCD-EFGH-JKMN`');
+    expectWithinSlackLimits(message(blocks));
+  });
+
+  it('sends the admins a request with Remove, confirmed, and Cancel', () => {
+    const code = makeCode();
+    const blocks = buildDeleteRequest(code, NOW, 'U0STAFF');
+    const [remove, cancel, ...rest] = buttons(blocks);
+    expect(rest).toEqual([]);
+    expect(remove?.action_id).toBe(ACTIONS.adminRemove);
+    expect(remove?.text.text).toBe('Remove');
+    expect(remove?.confirm).toBeDefined();
+    expect(cancel?.action_id).toBe(ACTIONS.adminCancel);
+    expect(cancel?.text.text).toBe('Cancel');
+    for (const button of [remove, cancel]) {
+      expect(JSON.parse(button?.value ?? '{}')).toMatchObject({
+        id: code.id,
+        requestedBy: 'U0STAFF',
+      });
+    }
+    expect(sectionTexts(blocks)[0]).toContain('<@U0STAFF>');
+    expectWithinSlackLimits(message(blocks));
+  });
+
+  it('stays within Slack’s limits with worst-case codes', () => {
+    for (const code of WORST_CODES) {
+      expectWithinSlackLimits(message(buildDeletePrompt(code, NOW)));
+      expectWithinSlackLimits(message(buildDeleteRequest(code, NOW, 'W0123456789ABCDEFGH')));
+    }
+  });
+});
+
+describe('buildHistory', () => {
+  const code = makeCode();
+
+  it('tells who did what, newest first', () => {
+    const events: HistoryEvent[] = [
+      { at: NOW - 1_000, by: 'U0SHARER', type: 'shared', channel: 'C0GENERAL' },
+      {
+        at: NOW - 2_000,
+        by: 'device',
+        type: 'redeemed',
+        deviceId: 'dev_1',
+        accountId: 'acme-0001',
+      },
+      { at: NOW - 3_000, by: 'api', type: 'renamed', from: 'OLD-CODE', to: 'ABCD-EFGH-JKMN' },
+      { at: NOW - 4_000, by: 'U0EDITOR', type: 'updated', changed: ['usageLimit', 'expiresAt'] },
+      { at: NOW - 5_000, by: 'U0CREATOR', type: 'created' },
+    ];
+    const blocks = buildHistory(code, events);
+    const text = sectionTexts(blocks).join('\n');
+    expect(sectionTexts(blocks)[0]).toContain('`ABCD-EFGH-JKMN`');
+    const lines = text.split('\n').filter((l) => l.startsWith('<!date^'));
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toContain(slackDateToken(NOW - 1_000));
+    expect(lines[0]).toContain('<@U0SHARER> shared it in <#C0GENERAL>');
+    expect(lines[1]).toContain('A device used it: device `dev_1` in account `acme-0001`');
+    expect(lines[2]).toContain('The API renamed it from `OLD-CODE` to `ABCD-EFGH-JKMN`');
+    expect(lines[3]).toContain('<@U0EDITOR> changed usageLimit, expiresAt');
+    expect(lines[4]).toContain(slackDateToken(NOW - 5_000));
+    expect(lines[4]).toContain('<@U0CREATOR> created it');
+    expectWithinSlackLimits(message(blocks));
+  });
+
+  it('says so when nothing has happened', () => {
+    const blocks = buildHistory(code, []);
+    expect(sectionTexts(blocks).join()).toContain('Nothing has happened yet.');
+    expectWithinSlackLimits(message(blocks));
+  });
+
+  it('escapes what it quotes', () => {
+    const blocks = buildHistory(code, [
+      { at: NOW, by: 'api', type: 'renamed', from: '<!here>', to: 'a&b' },
+    ]);
+    const text = sectionTexts(blocks).join();
+    expect(text).toContain('`&lt;!here&gt;`');
+    expect(text).toContain('`a&amp;b`');
+  });
+
+  /** The longest lines a history can hold: 64-character codes, IDs and every field changed. */
+  function worstEvents(count: number): HistoryEvent[] {
+    const kinds: Omit<HistoryEvent, 'at'>[] = [
+      { by: 'W0123456789ABCDEFGH', type: 'renamed', from: LONGEST_CODE, to: LONGEST_CODE },
+      { by: 'device', type: 'redeemed', deviceId: LONGEST_ID, accountId: LONGEST_ID },
+      {
+        by: 'W0123456789ABCDEFGH',
+        type: 'updated',
+        changed: [
+          'code',
+          'description',
+          'expiresAt',
+          'usageLimit',
+          'usageLimitDelaySeconds',
+          'action',
+          'usernamePrefix',
+          'accountId',
+          'deviceId',
+        ],
+      },
+      { by: 'W0123456789ABCDEFGH', type: 'shared', channel: 'C0123456789ABCDEF' },
+    ];
+    return Array.from({ length: count }, (_, i) => ({
+      at: Date.UTC(9999, 11, 31) - i * 1000,
+      ...(kinds[i % kinds.length] as Omit<HistoryEvent, 'at'>),
+    }));
+  }
+
+  it('fits the 50 events a code keeps within Slack’s limits', () => {
+    const events = worstEvents(HISTORY_LENGTH);
+    const blocks = buildHistory(worstCode(), events);
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expectWithinSlackLimits(message(blocks));
+    const lines = sectionTexts(blocks)
+      .join('\n')
+      .split('\n')
+      .filter((l) => l.startsWith('<!date^'));
+    expect(lines[0]).toContain(slackDateToken(events[0]?.at as number));
+  });
+
+  it('shows all 50 events a code keeps, down to the oldest', () => {
+    const events = worstEvents(HISTORY_LENGTH);
+    const lines = sectionTexts(buildHistory(code, events))
+      .join('\n')
+      .split('\n')
+      .filter((l) => l.startsWith('<!date^'));
+    expect(lines).toHaveLength(HISTORY_LENGTH);
+    expect(lines.at(-1)).toContain(slackDateToken(events.at(-1)?.at as number));
+  });
+
+  it('stays within Slack’s limits with more events than it keeps', () => {
+    expectWithinSlackLimits(message(buildHistory(code, worstEvents(500))));
+  });
+});
+
+describe('buildAppHome', () => {
+  it('offers Create and the newest 10 codes, each with its menu', () => {
+    const codes = Array.from({ length: 15 }, (_, i) => makeCode({ description: `Home ${i}` }));
+    const view = buildAppHome(codes, NOW, true);
+    expect(view.type).toBe('home');
+    const create = buttonOf(view.blocks, ACTIONS.homeCreate);
+    expect(create).toBeDefined();
+    expect((create?.text as { text?: string } | undefined)?.text).toMatch(/create/i);
+    const menus = overflowsOf(view.blocks);
+    expect(menus).toHaveLength(10);
+    expect(menus.map((m) => (m.options as { value: string }[])[0]?.value)).toEqual(
+      codes.slice(0, 10).map((c) => `qr:${c.id}`),
+    );
+    expect(sectionTexts(view.blocks).join()).not.toContain('Home 10');
+    expectWithinSlackLimits(view);
+  });
+
+  it('still offers Create without codes', () => {
+    const view = buildAppHome([], NOW, true);
+    expect(buttonOf(view.blocks, ACTIONS.homeCreate)).toBeDefined();
+    expectWithinSlackLimits(view);
+  });
+
+  it('shows an outsider only a polite text', () => {
+    const view = buildAppHome([makeCode()], NOW, false);
+    expect(view.type).toBe('home');
+    expect(allElements(view.blocks)).toEqual([]);
+    const json = JSON.stringify(view);
+    expect(json).not.toContain('ABCD-EFGH-JKMN');
+    expect(json).not.toContain('Front desk tablets');
+    expect(sectionTexts(view.blocks).join()).toMatch(/ask an admin/i);
+    expectWithinSlackLimits(view);
+  });
+
+  it('stays within Slack’s limits with worst-case codes', () => {
+    const codes = Array.from({ length: 10 }, (_, i) =>
+      worstCode(CODE_ACTIONS[i % 3] as CodeAction),
+    );
+    expectWithinSlackLimits(buildAppHome(codes, NOW, true));
+  });
+});
+
+describe('buildHelp', () => {
+  it('lists every subcommand and alias', () => {
+    const blocks = buildHelp();
+    const text = sectionTexts(blocks).join('\n');
+    for (const usage of [
+      '/installcode add',
+      '/installcode list [text]',
+      '/installcode edit CODE',
+      '/installcode qr CODE',
+      '/installcode share CODE [#channel]',
+      '/installcode delete CODE',
+      '/installcode history CODE',
+    ]) {
+      expect(text).toContain(`\`${usage}\``);
+    }
+    for (const alias of ['new', 'create', 'show']) expect(text).toContain(`\`${alias}\``);
+    expectWithinSlackLimits(message(blocks));
+  });
+});
+
+describe('buildShareModal', () => {
+  it('asks for a channel within Slack’s limits', () => {
+    const code = worstCode();
+    const view = buildShareModal(code);
+    expect(JSON.parse(view.private_metadata ?? '{}')).toEqual({ id: code.id });
+    expect(allElements(view.blocks).map((e) => e.type)).toEqual(['conversations_select']);
+    expectWithinSlackLimits(view);
+  });
+});
+
+describe('list positions past the remembered pages', () => {
+  it('goes back to the first page once Previous runs out of remembered cursors', () => {
+    const far: ListPosition = { q: 'acme', page: 120, cursors: ['0000000000000120'] };
+    expect(previousPosition(far)).toEqual({ q: 'acme', page: 1, cursors: [''] });
+    expect(nextPosition(far, '0000000000000121')).toEqual({
+      q: 'acme',
+      page: 121,
+      cursors: ['0000000000000120', '0000000000000121'],
+    });
+  });
+});
