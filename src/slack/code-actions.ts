@@ -97,7 +97,8 @@ export async function sendQrToRequester(
     code,
     qrComment(code, await services.store.now()),
   );
-  if (request.channelId !== channelId) {
+  // From the App Home (no conversation) the upload in the DM says it all.
+  if (request.channelId && request.channelId !== channelId) {
     await request.reply({
       text: `I sent you the QR code of \`${code.code}\` in a direct message.`,
     });

@@ -1,7 +1,7 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { RedisClient } from '../../store/connection.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../roles.js';
-import type { ListenerDeps } from './context.js';
+import { type ListenerDeps, requestFrom } from './context.js';
 
 function userIdOf(body: AnyMiddlewareArgs['body']): string | undefined {
   const record = body as { user_id?: string; user?: { id?: string } | string };
@@ -18,13 +18,13 @@ export function staffOnly(deps: ListenerDeps): Middleware<AnyMiddlewareArgs> {
       return;
     }
     if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
-    if ('respond' in args && typeof args.respond === 'function') {
-      await args.respond({
-        response_type: 'ephemeral',
-        text: OUTSIDER_MESSAGE,
-        replace_original: false,
-      });
-    }
+    if (!userId) return;
+    // Modals and the App Home have no response_url: the refusal then comes by direct message.
+    const hasResponseUrl = Boolean((args.body as { response_url?: string }).response_url);
+    const respond = 'respond' in args ? args.respond : undefined;
+    await requestFrom(args.client, userId, null, respond, hasResponseUrl).reply({
+      text: OUTSIDER_MESSAGE,
+    });
   };
 }
 

@@ -19,6 +19,7 @@ import {
 import { CALLBACKS } from '../../ids.js';
 import { codeSection } from '../../views/code-card.js';
 import { directReply, type ListenerDeps } from '../context.js';
+import { staffOnly } from '../guards.js';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -112,5 +113,5 @@ function fieldErrorsFor(
 }
 
 export function registerEditorSubmission(app: App, deps: ListenerDeps) {
-  app.view(CALLBACKS.editor, saveEditor(deps));
+  app.view(CALLBACKS.editor, staffOnly(deps), saveEditor(deps));
 }

@@ -8,6 +8,7 @@ import { shareCode } from '../../code-actions.js';
 import { CALLBACKS } from '../../ids.js';
 import { SHARE_CHANNEL_BLOCK } from '../../views/share-modal.js';
 import { answerFailures, directReply, type ListenerDeps } from '../context.js';
+import { staffOnly } from '../guards.js';
 
 /** The channel picked in the App Home's share dialog: the card and QR go there. */
 export function shareFromPicker(deps: ListenerDeps) {
@@ -37,5 +38,5 @@ export function shareFromPicker(deps: ListenerDeps) {
 }
 
 export function registerShareSubmission(app: App, deps: ListenerDeps) {
-  app.view(CALLBACKS.sharePicker, shareFromPicker(deps));
+  app.view(CALLBACKS.sharePicker, staffOnly(deps), shareFromPicker(deps));
 }

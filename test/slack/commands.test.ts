@@ -1,0 +1,464 @@
+/**
+ * `/installcode` and the code menu of a list, end to end: signed requests over HTTP to the whole
+ * service, the app's Web API calls answered by the fake Slack.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { InstallCode } from '../../src/codes/model.js';
+import type { CodeInput } from '../../src/codes/rules.js';
+import type { FakeSlackView } from '../support/fake-slack.js';
+import { decodeQr } from '../support/qr.js';
+import { redeemBody } from '../support/service.js';
+import { option, type SlackSender } from '../support/slack-requests.js';
+import { CHANNEL, type SlackHarness, STAFF, startSlackHarness } from '../support/slack-service.js';
+import {
+  block,
+  button,
+  CODE_FORMAT,
+  clearCodes,
+  codeBlockOf,
+  codeMenus,
+  eventually,
+  GROUP,
+  initialCode,
+  listedIds,
+  responseTo,
+  settle,
+  sleep,
+  textOf,
+  timedSender,
+} from './helpers.js';
+
+let h: SlackHarness;
+let slack: SlackSender;
+
+beforeAll(async () => {
+  h = await startSlackHarness();
+  slack = timedSender(h.slack);
+});
+afterAll(() => h.close());
+beforeEach(() => clearCodes(h.service.store));
+afterEach(() => h.fake.reset());
+
+const create = (input: CodeInput = {}, by = STAFF) =>
+  h.service.store.createCode({ ...GROUP, ...input }, by);
+
+/** Runs `/installcode text` as staff in the support channel and gives the reply. */
+async function ask(text: string, userId = STAFF, channelId = CHANNEL) {
+  const answer = await slack.command(text, { userId, channelId });
+  expect(answer.status).toBe(200);
+  const reply = await responseTo(h.fake, answer.responseUrlId);
+  return { answer, reply };
+}
+
+describe('help', () => {
+  it.each(['', 'help', '  HELP  '])(
+    '“/installcode %s” answers with the ephemeral help',
+    async (text) => {
+      const { reply } = await ask(text);
+      expect(reply.body.response_type).toBe('ephemeral');
+      const shown = textOf(reply.body);
+      for (const verb of ['add', 'list', 'edit', 'qr', 'share', 'delete', 'history']) {
+        expect(shown).toContain(`/installcode ${verb}`);
+      }
+    },
+  );
+
+  it('an unknown verb answers with the help, naming what it did not understand', async () => {
+    const { reply } = await ask('frobnicate ABCD');
+    expect(reply.body.response_type).toBe('ephemeral');
+    const shown = textOf(reply.body);
+    expect(shown).toContain('frobnicate');
+    expect(shown).toContain('/installcode add');
+    expect(h.fake.callsTo('views.open')).toHaveLength(0);
+  });
+});
+
+describe('add', () => {
+  it.each(['add', 'new', 'create', 'ADD'])(
+    '“%s” opens the editor with a generated code',
+    async (verb) => {
+      const answer = await slack.command(verb, { userId: STAFF, channelId: CHANNEL });
+      expect(answer.status).toBe(200);
+      const open = await h.fake.waitForCall('views.open');
+      expect(open.args.trigger_id).toBe(answer.triggerId);
+      const view = h.fake.lastView('code_editor') as FakeSlackView;
+      expect(initialCode(view)).toMatch(CODE_FORMAT);
+      expect(textOf(view.title)).toContain('New installation code');
+      expect(JSON.parse(String(view.private_metadata))).toMatchObject({ id: null });
+      // Nothing is written until the editor is saved.
+      expect((await h.service.store.listCodes({ limit: 10 })).codes).toHaveLength(0);
+    },
+  );
+
+  it('two editors get two different generated codes', async () => {
+    await slack.command('add', { userId: STAFF, channelId: CHANNEL });
+    await slack.command('add', { userId: STAFF, channelId: CHANNEL });
+    await eventually(() => expect(h.fake.callsTo('views.open')).toHaveLength(2));
+    const codes = h.fake.callsTo('views.open').map((c) => {
+      const view = c.args.view as {
+        blocks: { block_id?: string; element?: { initial_value?: string } }[];
+      };
+      return view.blocks.find((b) => b.block_id?.startsWith('code'))?.element?.initial_value;
+    });
+    expect(codes[0]).toMatch(CODE_FORMAT);
+    expect(codes[1]).toMatch(CODE_FORMAT);
+    expect(codes[0]).not.toBe(codes[1]);
+  });
+});
+
+describe('list', () => {
+  it('shows 10 codes a page with Next; Next replaces the message with page 2 and Previous', async () => {
+    const all: InstallCode[] = [];
+    for (let i = 0; i < 13; i++) {
+      all.push(await create({ description: `Desk ${i}` }));
+      await sleep(2); // each code a millisecond of its own, so "newest first" has one answer
+    }
+
+    const { answer, reply: first } = await ask('list');
+    expect(first.body.response_type).toBe('ephemeral');
+    const page1 = listedIds(first.body);
+    expect(page1).toHaveLength(10);
+    expect(button(first.body, 'list_previous')).toBeUndefined();
+    const next = button(first.body, 'list_next');
+    expect(next?.value).toEqual(expect.any(String));
+
+    const pressed = await slack.blockAction({
+      userId: STAFF,
+      actionId: 'list_next',
+      blockId: 'list_navigation',
+      value: String(next?.value),
+      responseUrl: answer.responseUrl,
+      channelId: CHANNEL,
+      ephemeral: true,
+    });
+    expect(pressed.status).toBe(200);
+    const second = await responseTo(
+      h.fake,
+      answer.responseUrlId,
+      (r) => r.body.replace_original === true,
+    );
+    const page2 = listedIds(second.body);
+    expect(page2).toHaveLength(3);
+    expect(textOf(second.body)).toContain('page 2');
+    expect(button(second.body, 'list_next')).toBeUndefined();
+    const previous = button(second.body, 'list_previous');
+    expect(previous).toBeDefined();
+    // Together the pages hold every code once, newest first.
+    expect([...page1, ...page2]).toEqual(all.map((c) => c.id).reverse());
+
+    // Previous brings page 1 back.
+    await slack.blockAction({
+      userId: STAFF,
+      actionId: 'list_previous',
+      blockId: 'list_navigation',
+      value: String(previous?.value),
+      responseUrl: answer.responseUrl,
+      channelId: CHANNEL,
+      ephemeral: true,
+    });
+    await eventually(() =>
+      expect(h.fake.responses.filter((r) => r.id === answer.responseUrlId)).toHaveLength(3),
+    );
+    const back = h.fake.responses.filter((r) => r.id === answer.responseUrlId)[2];
+    expect(back?.body.replace_original).toBe(true);
+    expect(listedIds(back?.body)).toEqual(page1);
+  });
+
+  it('shows each code with its details and a menu of Show QR, Edit, Share, History, Delete', async () => {
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    const code = await create({ description: 'Front desk', usageLimit: 50, expiresAt });
+    const redeemed = await h.service.call('POST', '/api/v1/redeem', {
+      body: redeemBody(code.code),
+    });
+    expect(redeemed.status).toBe(200);
+    const used = await h.service.store.getById(code.id);
+    const { reply } = await ask('list');
+    const shown = textOf(reply.body);
+    expect(shown).toContain('Front desk');
+    expect(shown).toContain(code.code);
+    expect(shown).toContain('1 / 50');
+    expect(shown).toContain(`<!date^${Math.floor(Number(used.lastUsedAt) / 1000)}^`);
+    expect(shown).toContain('active');
+    expect(shown).toContain(`<!date^${Math.floor(Date.parse(expiresAt) / 1000)}^`);
+    expect(shown).toContain('acme-');
+    const menu = codeMenus(reply.body)[0];
+    expect(menu?.options?.map((o) => o.value)).toEqual(
+      ['qr', 'edit', 'share', 'history', 'delete'].map((verb) => `${verb}:${code.id}`),
+    );
+  });
+
+  it('“list TEXT” shows only the codes that match', async () => {
+    const acme = await create({ description: 'Acme front desk' });
+    const globexByDescription = await create({ description: 'Globex lab' });
+    const globexByPrefix = await create({ description: 'Lab 2', usernamePrefix: 'globex-' });
+    const { reply } = await ask('list GLOBEX');
+    const ids = listedIds(reply.body);
+    expect(ids.sort()).toEqual([globexByDescription.id, globexByPrefix.id].sort());
+    expect(ids).not.toContain(acme.id);
+    expect(button(reply.body, 'list_next')).toBeUndefined();
+  });
+
+  it('a filter that matches nothing says so', async () => {
+    await create({ description: 'Acme' });
+    const { reply } = await ask('list nothing-like-this');
+    expect(listedIds(reply.body)).toHaveLength(0);
+    expect(textOf(reply.body)).toMatch(/no code matches/i);
+  });
+});
+
+describe('edit', () => {
+  it('opens the editor with every current value, for the code typed in another case with spaces', async () => {
+    const expiresAt = Date.now() + 3 * 86_400_000;
+    const code = await create({
+      code: 'ABCD-EFGH-JKMN',
+      description: 'Warehouse scanners',
+      expiresAt: new Date(expiresAt).toISOString(),
+      usageLimit: 50,
+      usageLimitDelaySeconds: 7200,
+      action: 'create_device',
+      usernamePrefix: null,
+      accountId: 'acct@example.com',
+    });
+    const answer = await slack.command('edit abcd efgh jkmn', {
+      userId: STAFF,
+      channelId: CHANNEL,
+    });
+    const open = await h.fake.waitForCall('views.open');
+    expect(open.args.trigger_id).toBe(answer.triggerId);
+    const view = h.fake.lastView('code_editor') as FakeSlackView;
+    expect(textOf(view.title)).toContain('Edit');
+    expect(block(view, 'description').element?.initial_value).toBe('Warehouse scanners');
+    expect(block(view, codeBlockOf(view)).element?.initial_value).toBe('ABCD-EFGH-JKMN');
+    expect(block(view, 'expires_at').element?.initial_date_time).toBe(Math.floor(expiresAt / 1000));
+    expect(block(view, 'usage_limit').element?.initial_value).toBe('50');
+    expect(block(view, 'usage_limit_delay').element?.initial_value).toBe('2h');
+    expect(block(view, 'action').element?.initial_option?.value).toBe('create_device');
+    expect(block(view, 'target.create_device').element?.initial_value).toBe('acct@example.com');
+    expect(JSON.parse(String(view.private_metadata))).toMatchObject({
+      id: code.id,
+      version: code.version,
+    });
+  });
+});
+
+describe('qr and show', () => {
+  it.each(['qr', 'show'])(
+    '“%s CODE” uploads the QR into the requester’s DM, never the channel',
+    async (verb) => {
+      const code = await create({ description: 'Lobby kiosk' });
+      const { reply } = await ask(`${verb} ${code.code.toLowerCase()}`);
+      const open = h.fake.lastCall('conversations.open');
+      expect(open?.args.users).toBe(STAFF);
+      expect(h.fake.uploads).toHaveLength(1);
+      const upload = h.fake.uploads[0];
+      expect(upload?.channelId).toBe(`D${STAFF}`);
+      expect(decodeQr(upload?.bytes as Buffer)).toBe(code.code);
+      expect(upload?.initialComment).toContain(code.code);
+      expect(h.fake.uploads.some((u) => u.channelId === CHANNEL)).toBe(false);
+      expect(reply.body.response_type).toBe('ephemeral');
+      expect(textOf(reply.body)).toMatch(/direct message/i);
+    },
+  );
+});
+
+describe('share', () => {
+  it('“share CODE” posts the card and the QR PNG into the current channel, once, and notes it', async () => {
+    const code = await create({ description: 'Acme onboarding' });
+    const answer = await slack.command(`share ${code.code}`, { userId: STAFF, channelId: CHANNEL });
+    expect(answer.status).toBe(200);
+    const upload = await h.fake.waitForUpload();
+    expect(upload.channelId).toBe(CHANNEL);
+    expect(decodeQr(upload.bytes)).toBe(code.code);
+    const complete = h.fake.lastCall('files.completeUploadExternal');
+    const card = textOf(complete?.args.blocks);
+    expect(card).toContain('Acme onboarding');
+    expect(card).toContain(code.code);
+    expect(card).toContain(`<@${STAFF}>`);
+    const history = await eventually(async () => {
+      const events = await h.service.store.history(code);
+      expect(events.filter((e) => e.type === 'shared')).toHaveLength(1);
+      return events;
+    });
+    expect(history.find((e) => e.type === 'shared')).toMatchObject({ by: STAFF, channel: CHANNEL });
+    await settle();
+    expect(h.fake.uploads).toHaveLength(1);
+  });
+
+  it('“share CODE <#C999|x>” posts into C999 and tells the user', async () => {
+    const code = await create({ description: 'Acme onboarding' });
+    const { reply } = await ask(`share ${code.code} <#C999|x>`);
+    expect(h.fake.uploads).toHaveLength(1);
+    const upload = h.fake.uploads[0];
+    expect(upload?.channelId).toBe('C999');
+    expect(decodeQr(upload?.bytes as Buffer)).toBe(code.code);
+    expect(textOf(h.fake.lastCall('files.completeUploadExternal')?.args.blocks)).toContain(
+      'Acme onboarding',
+    );
+    expect(textOf(reply.body)).toContain('<#C999>');
+    const events = await h.service.store.history(code);
+    expect(events.find((e) => e.type === 'shared')).toMatchObject({ by: STAFF, channel: 'C999' });
+  });
+
+  it('into a channel the app is not in: tells the user to invite the app, and keeps working', async () => {
+    const code = await create();
+    h.fake.failNext('files.completeUploadExternal', { error: 'not_in_channel' });
+    const { reply } = await ask(`share ${code.code} <#CPRIVATE|secret>`);
+    expect(textOf(reply.body)).toMatch(/invite/i);
+    expect(textOf(reply.body)).toContain('CPRIVATE');
+    expect(h.fake.uploads.filter((u) => u.channelId === 'CPRIVATE')).toHaveLength(0);
+    const events = await h.service.store.history(code);
+    expect(events.filter((e) => e.type === 'shared')).toHaveLength(0);
+    // The app is still up and answering.
+    const { reply: help } = await ask('help');
+    expect(textOf(help.body)).toContain('/installcode add');
+  });
+});
+
+describe('delete and history', () => {
+  it('“delete CODE” answers with Remove and Cancel, and removes nothing yet', async () => {
+    const code = await create({ description: 'Old kiosk' });
+    const { reply } = await ask(`delete ${code.code}`);
+    expect(reply.body.response_type).toBe('ephemeral');
+    expect(button(reply.body, 'delete_remove')?.value).toBe(code.id);
+    expect(button(reply.body, 'delete_cancel')?.value).toBe(code.id);
+    expect(textOf(reply.body)).toContain(code.code);
+    expect(await h.service.store.findById(code.id)).not.toBeNull();
+  });
+
+  it('“history CODE” tells who created, changed and used it', async () => {
+    const code = await create({ description: 'Before' });
+    await h.service.store.updateCode(code, { description: 'After' }, 'UEDITOR');
+    const redeemed = await h.service.call('POST', '/api/v1/redeem', {
+      body: redeemBody(code.code),
+    });
+    expect(redeemed.status).toBe(200);
+    const { reply } = await ask(`history ${code.code}`);
+    const shown = textOf(reply.body);
+    expect(shown).toContain(code.code);
+    expect(shown).toContain(`<@${STAFF}> created it`);
+    expect(shown).toContain('<@UEDITOR> changed description');
+    expect(shown).toContain('used it');
+    expect(shown).toContain(redeemed.body.deviceId);
+    expect(shown).toContain('<!date^');
+  });
+});
+
+describe('an unknown code', () => {
+  it.each([
+    'edit NOPE-NOPE-NOPE',
+    'qr NOPE-NOPE-NOPE',
+    'show nope',
+    'share NOPE-NOPE-NOPE',
+    'share NOPE-NOPE-NOPE <#C999|x>',
+    'delete NOPE-NOPE-NOPE',
+    'history NOPE-NOPE-NOPE',
+  ])('“%s” gets a polite “No such installation code”', async (text) => {
+    await create({ code: 'REAL-CODE-0001' });
+    const { reply } = await ask(text);
+    expect(reply.body.response_type).toBe('ephemeral');
+    expect(textOf(reply.body)).toContain('No such installation code');
+    await settle();
+    expect(h.fake.callsTo('views.open')).toHaveLength(0);
+    expect(h.fake.uploads).toHaveLength(0);
+  });
+});
+
+describe('the code menu of a list', () => {
+  async function listed() {
+    const code = await create({ description: 'Menu target' });
+    const { reply } = await ask('list', STAFF, 'CLIST');
+    expect(listedIds(reply.body)).toEqual([code.id]);
+    return code;
+  }
+  const choose = (verb: string, code: InstallCode) =>
+    slack.blockAction({
+      userId: STAFF,
+      actionId: 'code_menu',
+      blockId: 'list_code',
+      type: 'overflow',
+      selectedOption: option(`${verb}:${code.id}`),
+      channelId: 'CLIST',
+      ephemeral: true,
+    });
+
+  it('Show QR uploads the QR into the requester’s DM', async () => {
+    const code = await listed();
+    const pressed = await choose('qr', code);
+    const reply = await responseTo(h.fake, pressed.responseUrlId);
+    expect(textOf(reply.body)).toMatch(/direct message/i);
+    expect(h.fake.uploads).toHaveLength(1);
+    expect(h.fake.uploads[0]?.channelId).toBe(`D${STAFF}`);
+    expect(decodeQr(h.fake.uploads[0]?.bytes as Buffer)).toBe(code.code);
+  });
+
+  it('Edit opens the editor filled in', async () => {
+    const code = await listed();
+    const pressed = await choose('edit', code);
+    const open = await h.fake.waitForCall('views.open');
+    expect(open.args.trigger_id).toBe(pressed.triggerId);
+    const view = h.fake.lastView('code_editor') as FakeSlackView;
+    expect(initialCode(view)).toBe(code.code);
+    expect(block(view, 'description').element?.initial_value).toBe('Menu target');
+  });
+
+  it('Share posts into the channel of the message', async () => {
+    const code = await listed();
+    await choose('share', code);
+    const upload = await h.fake.waitForUpload();
+    expect(upload.channelId).toBe('CLIST');
+    expect(decodeQr(upload.bytes)).toBe(code.code);
+    expect(textOf(h.fake.lastCall('files.completeUploadExternal')?.args.blocks)).toContain(
+      'Menu target',
+    );
+    await eventually(async () =>
+      expect((await h.service.store.history(code)).map((e) => e.type)).toContain('shared'),
+    );
+  });
+
+  it('History shows the history', async () => {
+    const code = await listed();
+    const pressed = await choose('history', code);
+    const reply = await responseTo(h.fake, pressed.responseUrlId);
+    expect(textOf(reply.body)).toContain(`<@${STAFF}> created it`);
+    expect(textOf(reply.body)).toContain(code.code);
+  });
+
+  it('Delete shows the Remove/Cancel prompt', async () => {
+    const code = await listed();
+    const pressed = await choose('delete', code);
+    const reply = await responseTo(h.fake, pressed.responseUrlId);
+    expect(button(reply.body, 'delete_remove')?.value).toBe(code.id);
+    expect(button(reply.body, 'delete_cancel')).toBeDefined();
+    expect(await h.service.store.findById(code.id)).not.toBeNull();
+  });
+
+  it('a code removed since the list was shown gets a polite answer', async () => {
+    const code = await listed();
+    await h.service.store.deleteCode(code);
+    const pressed = await choose('history', code);
+    const reply = await responseTo(h.fake, pressed.responseUrlId);
+    expect(textOf(reply.body)).toContain('No such installation code');
+  });
+});
+
+describe('INSTALL_URL_TEMPLATE', () => {
+  let templated: SlackHarness;
+  beforeAll(async () => {
+    templated = await startSlackHarness({
+      INSTALL_URL_TEMPLATE: 'https://devices.example.com/install?code={code}',
+    });
+  });
+  afterAll(() => templated?.close());
+
+  it('the QR of “qr” and “share” encodes the template with the code filled in', async () => {
+    const code = await templated.service.store.createCode(GROUP, STAFF);
+    const sender = timedSender(templated.slack);
+    await sender.command(`qr ${code.code}`, { userId: STAFF, channelId: CHANNEL });
+    await sender.command(`share ${code.code}`, { userId: STAFF, channelId: CHANNEL });
+    const dm = await templated.fake.waitForUpload((u) => u.channelId === `D${STAFF}`);
+    const shared = await templated.fake.waitForUpload((u) => u.channelId === CHANNEL);
+    const url = `https://devices.example.com/install?code=${code.code}`;
+    expect(decodeQr(dm.bytes)).toBe(url);
+    expect(decodeQr(shared.bytes)).toBe(url);
+  });
+});
