@@ -14,7 +14,7 @@ import { type CodeInput, resolveSettings } from '../codes/rules.js';
 import { redisNow } from './connection.js';
 import { HISTORY_LENGTH, type HistoryEvent, parseHistory } from './history.js';
 import { type Keys, keysFor } from './keys.js';
-import { emptyFields, fromHash, toHash } from './record.js';
+import { fromHash, toHash } from './record.js';
 import { type RedeemRequest, type Redemption, redeemCode } from './redeem.js';
 
 export interface StoreOptions {
@@ -87,9 +87,7 @@ export class CodeStore {
         this.keys.record(id),
         this.keys.history(id),
         removal,
-        this.historyEntry({ at: now, by: actor, type: 'created' }),
-        HISTORY_LENGTH,
-        ...Object.entries(toHash(fields)).flat(),
+        ...Object.entries(toHash(fields).hash).flat(),
       );
       await this.redis.zadd(this.keys.index, 0, id);
     } catch (error) {
@@ -206,8 +204,11 @@ export class CodeStore {
     return { codes, nextCursor: after };
   }
 
+  /** What happened to a code, newest first; its creation is told by the record itself. */
   async history(code: InstallCode): Promise<HistoryEvent[]> {
-    return parseHistory(await this.redis.lrange(this.keys.history(code.id), 0, -1));
+    const events = parseHistory(await this.redis.lrange(this.keys.history(code.id), 0, -1));
+    const created: HistoryEvent = { at: code.createdAt, by: code.createdBy, type: 'created' };
+    return events.length < HISTORY_LENGTH ? [...events, created] : events;
   }
 
   /** Notes an event that changes nothing else, such as a share into a channel. */
@@ -278,7 +279,7 @@ export class CodeStore {
     event: HistoryEvent,
   ) {
     const { id, ...fields } = updated;
-    const cleared = emptyFields(fields);
+    const { hash, absent } = toHash(fields);
     return this.redis.icUpdate(
       this.keys.record(id),
       this.keys.history(id),
@@ -287,9 +288,9 @@ export class CodeStore {
       HISTORY_LENGTH,
       current.version,
       current.timesUsed,
-      cleared.length,
-      ...cleared,
-      ...Object.entries(toHash(fields)).flat(),
+      absent.length,
+      ...absent,
+      ...Object.entries(hash).flat(),
     );
   }
 

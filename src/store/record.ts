@@ -3,6 +3,43 @@ import { CODE_ACTIONS, type CodeAction, type InstallCode } from '../codes/model.
 /** A code's Redis hash: one field a value, absent when empty. */
 export type RecordHash = Record<string, string>;
 
+type StoredFields = Omit<InstallCode, 'id'>;
+
+/**
+ * The hash's field names. Short, because every code pays for them: in a small hash the names
+ * are most of the bytes. The Lua scripts use the same names (interpolated from here).
+ */
+export const FIELD = {
+  code: 'c',
+  description: 'd',
+  expiresAt: 'e',
+  usageLimit: 'l',
+  usageLimitDelaySeconds: 'g',
+  action: 'a',
+  usernamePrefix: 'p',
+  accountId: 'ac',
+  deviceId: 'dv',
+  timesUsed: 'n',
+  lastUsedAt: 'lu',
+  limitReachedAt: 'lr',
+  createdAt: 'ca',
+  createdBy: 'cb',
+  updatedAt: 'ua',
+  updatedBy: 'ub',
+  version: 'v',
+} as const satisfies Record<keyof StoredFields, string>;
+
+/** Actions are stored as one letter, for the same reason. */
+export const ACTION_LETTER = {
+  create_account_and_device: 'A',
+  create_device: 'D',
+  use_existing_device: 'E',
+} as const satisfies Record<CodeAction, string>;
+
+export function actionOfLetter(letter: string | undefined): CodeAction | null {
+  return CODE_ACTIONS.find((action) => ACTION_LETTER[action] === letter) ?? null;
+}
+
 const NUMBER_FIELDS = [
   'expiresAt',
   'usageLimit',
@@ -14,43 +51,61 @@ const NUMBER_FIELDS = [
   'updatedAt',
   'version',
 ] as const;
-const TEXT_FIELDS = ['description', 'usernamePrefix', 'accountId', 'deviceId'] as const;
+const TEXT_FIELDS = [
+  'description',
+  'usernamePrefix',
+  'accountId',
+  'deviceId',
+  'createdBy',
+  'updatedBy',
+] as const;
 
-export function toHash(code: Omit<InstallCode, 'id'>): RecordHash {
+/**
+ * The hash of a code, and the fields it leaves out (which an update deletes). Empty values are
+ * left out, and so are values that can be derived: no uses yet, never updated since created.
+ */
+export function toHash(code: StoredFields): { hash: RecordHash; absent: string[] } {
+  const derivable: Partial<Record<keyof StoredFields, boolean>> = {
+    timesUsed: code.timesUsed === 0,
+    updatedAt: code.updatedAt === code.createdAt,
+    updatedBy: code.updatedBy === code.createdBy,
+  };
   const hash: RecordHash = {};
-  for (const [name, value] of Object.entries(code)) {
-    if (value !== null && value !== undefined) hash[name] = String(value);
+  const absent: string[] = [];
+  for (const name of Object.keys(FIELD) as (keyof StoredFields)[]) {
+    const value = name === 'action' ? ACTION_LETTER[code.action] : code[name];
+    if (value === null || derivable[name]) absent.push(FIELD[name]);
+    else hash[FIELD[name]] = String(value);
   }
-  return hash;
-}
-
-/** The fields that the hash holds no value for: an update deletes them. */
-export function emptyFields(code: Omit<InstallCode, 'id'>): string[] {
-  return Object.entries(code)
-    .filter(([, value]) => value === null)
-    .map(([name]) => name);
+  return { hash, absent };
 }
 
 export function fromHash(id: string, hash: RecordHash): InstallCode | null {
-  if (!hash.code || !CODE_ACTIONS.includes(hash.action as CodeAction)) return null;
+  const code = hash[FIELD.code];
+  const action = actionOfLetter(hash[FIELD.action]);
+  if (!code || !action) return null;
   const numbers = Object.fromEntries(
-    NUMBER_FIELDS.map((name) => [name, hash[name] === undefined ? null : Number(hash[name])]),
+    NUMBER_FIELDS.map((name) => {
+      const value = hash[FIELD[name]];
+      return [name, value === undefined ? null : Number(value)];
+    }),
   ) as Record<(typeof NUMBER_FIELDS)[number], number | null>;
-  const texts = Object.fromEntries(TEXT_FIELDS.map((name) => [name, hash[name] ?? null])) as Record<
-    (typeof TEXT_FIELDS)[number],
-    string | null
-  >;
+  const texts = Object.fromEntries(
+    TEXT_FIELDS.map((name) => [name, hash[FIELD[name]] ?? null]),
+  ) as Record<(typeof TEXT_FIELDS)[number], string | null>;
+  const createdAt = numbers.createdAt ?? 0;
+  const createdBy = texts.createdBy ?? '';
   return {
     id,
-    code: hash.code,
-    action: hash.action as CodeAction,
+    code,
+    action,
     ...texts,
     ...numbers,
     timesUsed: numbers.timesUsed ?? 0,
-    createdAt: numbers.createdAt ?? 0,
-    updatedAt: numbers.updatedAt ?? 0,
+    createdAt,
+    createdBy,
+    updatedAt: numbers.updatedAt ?? createdAt,
+    updatedBy: texts.updatedBy ?? createdBy,
     version: numbers.version ?? 1,
-    createdBy: hash.createdBy ?? '',
-    updatedBy: hash.updatedBy ?? '',
   };
 }

@@ -11,6 +11,7 @@ import { codeError } from '../codes/errors.js';
 import type { CodeAction } from '../codes/model.js';
 import type { CodeStore } from './code-store.js';
 import { HISTORY_LENGTH } from './history.js';
+import { actionOfLetter } from './record.js';
 
 export interface DeviceInfo {
   name?: string;
@@ -39,7 +40,9 @@ const DEVICE_KEY_TTL_MS = 24 * 3_600_000;
 /** A key of our own only has to outlive ioredis re-sending the command after a reconnect. */
 const INTERNAL_KEY_TTL_MS = 10 * 60_000;
 
-interface KeptAnswer extends Omit<Redemption, 'deviceToken' | 'code' | 'replayed'> {
+interface KeptAnswer extends Omit<Redemption, 'action' | 'deviceToken' | 'code' | 'replayed'> {
+  /** The action's letter, as the record holds it. */
+  action: string;
   sealedToken: string;
   timesUsed: number;
   usageLimit: number | null;
@@ -108,7 +111,7 @@ function fromKeptAnswer(
   replayed: boolean,
 ): Redemption {
   return {
-    action: kept.action,
+    action: actionOfLetter(kept.action) as CodeAction,
     accountId: kept.accountId,
     deviceId: kept.deviceId,
     deviceToken: openToken(kept.sealedToken, idempotencyKey, id),

@@ -1,17 +1,32 @@
 import type { Cluster, Redis, Result } from 'ioredis';
+import { ACTION_LETTER, FIELD as F } from './record.js';
 
 /**
  * The Lua scripts: each is one atomic step on the keys of one hash slot. Instants are epoch
  * milliseconds from Redis's own clock (TIME), so app replicas never disagree about time.
  */
 
+/**
+ * Appends to a code's history (capped), which lives exactly as long as its record: the list only
+ * exists once something happened after creation, so it takes the record's TTL whenever it grows.
+ */
+const ADD_HISTORY_FN = `
+local function addHistory(record, history, entry, max)
+  redis.call('LPUSH', history, entry)
+  redis.call('LTRIM', history, 0, tonumber(max) - 1)
+  local ttl = redis.call('PTTL', record)
+  if ttl > 0 then redis.call('PEXPIRE', history, ttl) else redis.call('PERSIST', history) end
+end
+`;
+
 /** Redemption: check expiry and limits, count, register the device, remember the answer. */
-const REDEEM = `
+const REDEEM = `${ADD_HISTORY_FN}
 local record, history, idempotency, devices, accounts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local kept = redis.call('GET', idempotency)
 if kept then return {'replay', kept} end
-local f = redis.call('HMGET', record, 'code', 'expiresAt', 'usageLimit', 'usageLimitDelaySeconds',
-  'timesUsed', 'limitReachedAt', 'action', 'usernamePrefix', 'accountId', 'deviceId')
+local f = redis.call('HMGET', record, '${F.code}', '${F.expiresAt}', '${F.usageLimit}',
+  '${F.usageLimitDelaySeconds}', '${F.timesUsed}', '${F.limitReachedAt}', '${F.action}',
+  '${F.usernamePrefix}', '${F.accountId}', '${F.deviceId}')
 if not f[1] or string.upper((string.gsub(f[1], '[-_%s]', ''))) ~= ARGV[1] then return {'code_not_found'} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -21,31 +36,29 @@ local used, reached = tonumber(f[5]) or 0, tonumber(f[6])
 if expiresAt and now >= expiresAt then return {'code_expired'} end
 if reached and now >= reached + delay then return {'code_used_up'} end
 local action, accountId, deviceId = f[7], cjson.null, ARGV[4]
-if action == 'create_account_and_device' then
+if action == '${ACTION_LETTER.create_account_and_device}' then
   if ARGV[8] == '' then return {'need_account_number', f[8]} end
   accountId = f[8] .. string.format('%04d', tonumber(ARGV[8]))
   redis.call('HSET', accounts, accountId, cjson.encode({createdAt = now, deviceId = deviceId}))
-elseif action == 'create_device' then
+elseif action == '${ACTION_LETTER.create_device}' then
   accountId = f[9]
 else
   deviceId = f[10]
 end
 used = used + 1
-redis.call('HSET', record, 'timesUsed', used, 'lastUsedAt', now)
+redis.call('HSET', record, '${F.timesUsed}', used, '${F.lastUsedAt}', now)
 redis.call('HSET', devices, deviceId, cjson.encode({accountId = accountId, tokenHash = ARGV[5],
   device = cjson.decode(ARGV[7]), installedAt = now}))
-redis.call('LPUSH', history, cjson.encode({at = now, by = 'device', type = 'redeemed',
-  accountId = accountId, deviceId = deviceId}))
-redis.call('LTRIM', history, 0, tonumber(ARGV[9]) - 1)
 local removal = ''
 if limit and used >= limit and not reached then
-  redis.call('HSET', record, 'limitReachedAt', now)
+  redis.call('HSET', record, '${F.limitReachedAt}', now)
   local stop = now + delay
   if expiresAt and expiresAt < stop then stop = expiresAt end
   removal = stop + tonumber(ARGV[3])
   redis.call('PEXPIREAT', record, removal)
-  redis.call('PEXPIREAT', history, removal)
 end
+addHistory(record, history, cjson.encode({at = now, by = 'device', type = 'redeemed',
+  accountId = accountId, deviceId = deviceId}), ARGV[9])
 local answer = cjson.encode({action = action, accountId = accountId, deviceId = deviceId,
   sealedToken = ARGV[6], timesUsed = used, usageLimit = limit or cjson.null,
   expiresAt = expiresAt or cjson.null})
@@ -53,24 +66,22 @@ redis.call('SET', idempotency, answer, 'PX', ARGV[2])
 return {'ok', answer, tostring(removal)}
 `;
 
-/** Sets a record's lifetime and history beside a write. ARGV[1]: removal instant, or '' for never. */
-const EXPIRE_RECORD = `
+/** Sets the lifetime of a record (KEYS[1]) and its history (KEYS[2]): a removal instant, or '' for never. */
+const EXPIRE_RECORD_FN = `
 local function expireRecord(removal)
   for _, key in ipairs(KEYS) do
     if removal == '' then redis.call('PERSIST', key) else redis.call('PEXPIREAT', key, removal) end
   end
 end
-local function addHistory(entry, max)
-  redis.call('LPUSH', KEYS[2], entry)
-  redis.call('LTRIM', KEYS[2], 0, tonumber(max) - 1)
-end
 `;
 
-/** Create: the record and its first history entry, unless the ID is taken. ARGV: removal, entry, max, field, value, … */
-const CREATE = `${EXPIRE_RECORD}
+/**
+ * Create: the record, unless the ID is taken. Its creation is the first event of its history,
+ * read from the record itself. ARGV: removal, field, value, …
+ */
+const CREATE = `${EXPIRE_RECORD_FN}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-addHistory(ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 expireRecord(ARGV[1])
 return 1
 `;
@@ -80,21 +91,21 @@ return 1
  * caller read the record (the caller derived limitReachedAt and the lifetime from them).
  * ARGV: removal, entry, max, version, timesUsed, number of fields to delete, fields…, field, value, …
  */
-const UPDATE = `${EXPIRE_RECORD}
-local current = redis.call('HMGET', KEYS[1], 'version', 'timesUsed')
+const UPDATE = `${EXPIRE_RECORD_FN}${ADD_HISTORY_FN}
+local current = redis.call('HMGET', KEYS[1], '${F.version}', '${F.timesUsed}')
 if not current[1] then return 'code_not_found' end
 if current[1] ~= ARGV[4] or (current[2] or '0') ~= ARGV[5] then return 'moved' end
 local deleted = tonumber(ARGV[6])
 if deleted > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 7, 6 + deleted)) end
 redis.call('HSET', KEYS[1], unpack(ARGV, 7 + deleted))
-addHistory(ARGV[2], ARGV[3])
 expireRecord(ARGV[1])
+addHistory(KEYS[1], KEYS[2], ARGV[2], ARGV[3])
 return 'ok'
 `;
 
 /** Delete a record and its history; ARGV[1] is the expected version, or '' for any. */
 const DELETE = `
-local version = redis.call('HGET', KEYS[1], 'version')
+local version = redis.call('HGET', KEYS[1], '${F.version}')
 if not version then return 'code_not_found' end
 if ARGV[1] ~= '' and ARGV[1] ~= version then return 'version_conflict' end
 redis.call('DEL', KEYS[1], KEYS[2])
@@ -102,10 +113,9 @@ return 'ok'
 `;
 
 /** Append to a record's history without changing it (sharing, for instance). */
-const ADD_HISTORY = `
+const ADD_HISTORY = `${ADD_HISTORY_FN}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('LPUSH', KEYS[2], ARGV[1])
-redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+addHistory(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 return 1
 `;
 

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FIELD } from '../../src/store/record.js';
 import { redeemBody, startTestService, type TestService } from '../support/service.js';
 
 let service: TestService;
@@ -128,7 +129,7 @@ describe('POST /api/v1/redeem', () => {
     expect((await service.call('GET', `/api/v1/codes/${code}`)).body.status).toBe('grace');
 
     // Move the instant the limit was reached back past the delay, as if an hour had gone by.
-    await redis.hset(`${service.prefix}code:{${id}}`, 'limitReachedAt', Date.now() - 3_601_000);
+    await redis.hset(`${service.prefix}code:{${id}}`, FIELD.limitReachedAt, Date.now() - 3_601_000);
     const after = await redeem(code);
     expect(after.status).toBe(410);
     expect(after.body.error).toBe('code_used_up');
@@ -141,12 +142,17 @@ describe('POST /api/v1/redeem', () => {
     const dated = await createCode({ ...group, expiresAt: new Date(expiresAt).toISOString() });
     const datedTtl = await redis.pttl(`${service.prefix}code:{${dated.id}}`);
     expect(Math.abs(datedTtl - (expiresAt + week - Date.now()))).toBeLessThan(5_000);
+    await redeem(dated.code);
+    const datedHistoryTtl = await redis.pttl(`${service.prefix}code:{${dated.id}}:history`);
+    expect(Math.abs(datedHistoryTtl - (expiresAt + week - Date.now()))).toBeLessThan(5_000);
 
     const limited = await createCode({ ...group, usageLimit: 1, usageLimitDelaySeconds: 600 });
     const key = `${service.prefix}code:{${limited.id}}`;
     expect(await redis.pttl(key)).toBe(-1);
     await redeem(limited.code);
     expect(Math.abs((await redis.pttl(key)) - (600_000 + week))).toBeLessThan(5_000);
+    // The history list, begun by this redemption, goes with the record.
+    expect(Math.abs((await redis.pttl(`${key}:history`)) - (600_000 + week))).toBeLessThan(5_000);
     expect(
       Math.abs(
         (await redis.pttl(`${service.prefix}name:{${limited.code.replaceAll('-', '')}}`)) -

@@ -340,6 +340,8 @@ describe('the service on a three-master Redis Cluster', () => {
     const created = await create({ ...group, expiresAt: new Date(expiresAt).toISOString() });
     const recordTtl = await client.pttl(`${service.prefix}code:{${created.id}}`);
     expect(Math.abs(recordTtl - (expiresAt + week - Date.now()))).toBeLessThan(5_000);
+    // The history list exists from the first event after creation, with the record's lifetime.
+    await service.call('PATCH', `/api/v1/codes/${created.code}`, { body: { description: 'ttl' } });
     const historyTtl = await client.pttl(`${service.prefix}code:{${created.id}}:history`);
     expect(Math.abs(historyTtl - (expiresAt + week - Date.now()))).toBeLessThan(5_000);
     const nameTtl = await client.pttl(
