@@ -18,7 +18,7 @@ export const listQuerySchema = z.strictObject({
     .default(20),
   cursor: z
     .string()
-    .regex(/^[0-9a-z]{16}$/, 'a nextCursor from an earlier page')
+    .regex(/^[0-9a-z]{9}[0-9A-Za-z]{1,64}$/, 'a nextCursor from an earlier page')
     .optional(),
   q: z.string().max(200, 'at most 200 characters').optional(),
   status: z.enum(CODE_STATUSES, { error: `one of ${CODE_STATUSES.join(', ')}` }).optional(),

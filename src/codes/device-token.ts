@@ -20,12 +20,23 @@ export function newDeviceId(): string {
   return `dev_${randomSymbols(20)}`;
 }
 
-/** Record IDs sort by creation time (like ULIDs), so the list index can page newest-first by ID alone. */
+export const TIME_KEY_LENGTH = 9;
+
+/** An instant as 9 base32 symbols that sort as the instants do (good for a thousand years). */
+export function timeKey(instant: number): string {
+  let key = '';
+  for (let t = instant, i = 0; i < TIME_KEY_LENGTH; i++, t = Math.floor(t / 32)) {
+    key = CROCKFORD_ALPHABET[t % 32] + key;
+  }
+  return key.toLowerCase();
+}
+
+/**
+ * A random record ID, for a code whose name is held by another record's ID: lower case, so it
+ * never equals a name (names are upper case), and sorting by creation time like a ULID.
+ */
 export function newRecordId(now = Date.now()): string {
-  let time = '';
-  for (let t = now, i = 0; i < 9; i++, t = Math.floor(t / 32))
-    time = CROCKFORD_ALPHABET[t % 32] + time;
-  return (time + randomSymbols(7)).toLowerCase();
+  return timeKey(now) + randomSymbols(7);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { normalizeCode } from '../codes/code-text.js';
-import { newRecordId } from '../codes/device-token.js';
+import { newRecordId, TIME_KEY_LENGTH, timeKey } from '../codes/device-token.js';
 import { codeError } from '../codes/errors.js';
 import { limitReachedAfterChange, removalAt, statusAt } from '../codes/lifetime.js';
 import {
@@ -41,10 +41,12 @@ const MAX_SCANNED_PER_PAGE = 5_000;
 const MAX_UPDATE_ATTEMPTS = 20;
 
 /**
- * Installation codes in Redis, in domain terms. A code is a record hash keyed by a stable ID,
- * found by its name (the normalised code) through a pointer key, and listed through an index
- * sorted by ID. Writes that span slots go in an order that leaves, if interrupted, at most a
- * pointer or an index entry to a record that is not there, which readers skip and clean up.
+ * Installation codes in Redis, in domain terms. A code is a record hash keyed by a stable ID:
+ * its name (the normalised code) when it was created, so that finding a code by its name is one
+ * look-up; a code renamed since is found through a pointer key from its new name. Codes are
+ * listed through an index sorted by creation. Writes that span slots go in an order that leaves,
+ * if interrupted, at most a pointer or an index entry to a record that is not there, which
+ * readers skip and clean up.
  */
 export class CodeStore {
   readonly keys: Keys;
@@ -63,10 +65,8 @@ export class CodeStore {
   async createCode(input: CodeInput, actor: Actor): Promise<InstallCode> {
     const now = await this.now();
     const settings = resolveSettings(input, null, now);
-    const id = newRecordId(now);
-    const code: InstallCode = {
+    const fields: Omit<InstallCode, 'id'> = {
       ...settings,
-      id,
       timesUsed: 0,
       lastUsedAt: null,
       limitReachedAt: limitReachedAfterChange(
@@ -79,31 +79,73 @@ export class CodeStore {
       updatedBy: actor,
       version: 1,
     };
-    const removal = this.removalOf(code);
-    await this.claimName(code.code, id, removal);
-    const { id: _, ...fields } = code;
-    try {
-      await this.redis.icCreate(
-        this.keys.record(id),
-        this.keys.history(id),
-        removal,
-        ...Object.entries(toHash(fields).hash).flat(),
-      );
-      await this.redis.zadd(this.keys.index, 0, id);
-    } catch (error) {
-      await this.releaseName(code.code, id).catch(() => undefined);
-      throw error;
-    }
+    const code = { ...fields, id: await this.writeNewRecord(fields) };
+    await this.redis.zadd(this.keys.index, 0, indexMember(code));
     return code;
+  }
+
+  /**
+   * Writes a new code's record under its name as ID; if a record renamed since holds that ID,
+   * under a random ID with a pointer from the name. Answers the ID.
+   */
+  private async writeNewRecord(fields: Omit<InstallCode, 'id'>): Promise<string> {
+    const name = normalizeCode(fields.code);
+    const removal = removalAt(fields, this.options.retentionMs) ?? '';
+    const hash = Object.entries(toHash(fields).hash).flat();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [outcome, holder] = await this.redis.icCreate(
+        this.keys.record(name),
+        this.keys.history(name),
+        this.keys.name(name),
+        removal,
+        name,
+        ...hash,
+      );
+      if (outcome === 'ok') return name;
+      if (outcome === 'taken') throw codeError('code_taken');
+      if (outcome === 'pointer') {
+        if (await this.findNamed(holder as string, name)) throw codeError('code_taken');
+        await this.releaseName(name, holder as string);
+        continue;
+      }
+      // The ID is held by a record renamed since: a random ID, found through the name's pointer.
+      const id = newRecordId(fields.createdAt);
+      await this.claimName(fields.code, id, removal);
+      try {
+        const [created] = await this.redis.icCreate(
+          this.keys.record(id),
+          this.keys.history(id),
+          this.keys.name(id),
+          removal,
+          '',
+          ...hash,
+        );
+        if (created !== 'ok') throw new Error(`record ID ${id} is taken`);
+        return id;
+      } catch (error) {
+        await this.releaseName(name, id).catch(() => undefined);
+        throw error;
+      }
+    }
+    throw codeError('code_taken');
+  }
+
+  /** The record `id`, if it is alive and named `name`. */
+  private async findNamed(id: string, name: string): Promise<InstallCode | null> {
+    const code = await this.findById(id);
+    return code && normalizeCode(code.code) === name ? code : null;
   }
 
   /** The code written as `text` (compared as SPEC §1 says), or code_not_found. */
   async getCode(text: string): Promise<InstallCode> {
-    const id = await this.idOf(text);
-    const code = id && (await this.findById(id));
-    if (!code || normalizeCode(code.code) !== normalizeCode(text))
-      throw codeError('code_not_found');
-    return code;
+    const name = normalizeCode(text);
+    // A renamed code is found through its name's pointer; any other under its name as ID.
+    const pointed = name ? await this.redis.get(this.keys.name(name)) : null;
+    for (const id of new Set([pointed, name])) {
+      const code = id && (await this.findNamed(id, name));
+      if (code) return code;
+    }
+    throw codeError('code_not_found');
   }
 
   async findById(id: string): Promise<InstallCode | null> {
@@ -144,11 +186,11 @@ export class CodeStore {
         this.changeEvent(latest, updated, actor, now),
       );
       if (result === 'ok') {
-        if (renamed) await this.releaseName(latest.code, latest.id);
+        if (renamed) await this.releaseName(normalizeCode(latest.code), latest.id);
         else await this.followLifetime(updated.code, latest.id, removal);
         return updated;
       }
-      if (renamed) await this.releaseName(updated.code, latest.id);
+      if (renamed) await this.releaseName(normalizeCode(updated.code), latest.id);
       if (result === 'code_not_found') throw codeError('code_not_found');
       latest = await this.getById(latest.id);
     }
@@ -162,8 +204,8 @@ export class CodeStore {
       expectedVersion ?? '',
     );
     if (result !== 'ok') throw codeError(result);
-    await this.releaseName(current.code, current.id);
-    await this.redis.zrem(this.keys.index, current.id);
+    await this.releaseName(normalizeCode(current.code), current.id);
+    await this.redis.zrem(this.keys.index, indexMember(current));
   }
 
   async listCodes(query: ListQuery): Promise<CodePage> {
@@ -177,7 +219,7 @@ export class CodeStore {
     let after = query.cursor ?? null;
     let scanned = 0;
     while (scanned < MAX_SCANNED_PER_PAGE) {
-      const ids = await this.redis.zrange(
+      const members = await this.redis.zrange(
         this.keys.index,
         after ? `(${after}` : '+',
         '-',
@@ -187,19 +229,19 @@ export class CodeStore {
         0,
         batch,
       );
-      const records = await Promise.all(ids.map((id) => this.findById(id)));
-      for (const [i, id] of ids.entries()) {
+      const records = await Promise.all(members.map((member) => this.findById(idOfMember(member))));
+      for (const [i, member] of members.entries()) {
         const code = records[i];
-        if (!code) {
-          await this.redis.zrem(this.keys.index, id);
+        if (!code || indexMember(code) !== member) {
+          await this.redis.zrem(this.keys.index, member);
         } else if (matches(code)) {
           if (codes.length === query.limit) return { codes, nextCursor: after };
           codes.push(code);
         }
-        after = id;
+        after = member;
         scanned++;
       }
-      if (ids.length < batch) return { codes, nextCursor: null };
+      if (members.length < batch) return { codes, nextCursor: null };
     }
     return { codes, nextCursor: after };
   }
@@ -231,29 +273,26 @@ export class CodeStore {
     return removalAt(code, this.options.retentionMs) ?? '';
   }
 
-  async idOf(text: string): Promise<string | null> {
-    const name = normalizeCode(text);
-    return name ? this.redis.get(this.keys.name(name)) : null;
-  }
-
-  /** Keeps a name pointer's TTL with its record's, so it goes when the record does. */
+  /** Keeps a name pointer's TTL with its record's, so it goes when the record does (no-op without one). */
   async followLifetime(text: string, id: string, removal: number | ''): Promise<void> {
     await this.redis.icSetNameLifetime(this.keys.name(normalizeCode(text)), id, removal);
   }
 
+  /** Takes a name for a record (a pointer, unless the record's ID is the name), or code_taken. */
   private async claimName(text: string, id: string, removal: number | ''): Promise<void> {
-    const key = this.keys.name(normalizeCode(text));
-    const claimed = await this.redis.icClaimName(key, id, '', removal);
+    const name = normalizeCode(text);
+    const keys = [this.keys.name(name), this.keys.record(name)];
+    const claimed = await this.redis.icClaimName(...keys, id, '', removal, name);
     if (claimed[0] === 1) return;
     const holder = claimed[1];
-    const alive = await this.findById(holder);
-    if (alive && normalizeCode(alive.code) === normalizeCode(text)) throw codeError('code_taken');
-    const retried = await this.redis.icClaimName(key, id, holder, removal);
+    if (await this.findNamed(holder, name)) throw codeError('code_taken');
+    const retried = await this.redis.icClaimName(...keys, id, holder, removal, name);
     if (retried[0] !== 1) throw codeError('code_taken');
   }
 
-  private async releaseName(text: string, id: string): Promise<void> {
-    await this.redis.icSetNameLifetime(this.keys.name(normalizeCode(text)), id, 'delete');
+  /** Drops the name's pointer if it points at `id`. */
+  private async releaseName(name: string, id: string): Promise<void> {
+    await this.redis.icSetNameLifetime(this.keys.name(name), id, 'delete');
   }
 
   private applySettings(
@@ -322,4 +361,16 @@ function matchesText(code: InstallCode, needle: string): boolean {
     text.includes(needle) ||
     (normalNeedle !== '' && normalizeCode(code.code).includes(normalNeedle))
   );
+}
+
+/**
+ * A code's entry in the list index: its creation instant (9 sortable symbols) and its ID, so
+ * that the index sorts newest first by member alone and pages by member.
+ */
+export function indexMember(code: Pick<InstallCode, 'createdAt' | 'id'>): string {
+  return `${timeKey(code.createdAt)}${code.id}`;
+}
+
+function idOfMember(member: string): string {
+  return member.slice(TIME_KEY_LENGTH);
 }

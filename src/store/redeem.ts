@@ -50,15 +50,58 @@ interface KeptAnswer extends Omit<Redemption, 'action' | 'deviceToken' | 'code' 
 }
 
 /**
- * One redemption, as one atomic script on the code's slot. A group code's account number is
- * drawn from its prefix's counter (another slot) only once the script has said the code is
- * usable, and handed to a second run of the script.
+ * One redemption, as one atomic script on the code's slot. The record is looked for under the
+ * code's name first (its ID unless it was renamed since), then through the name's pointer. A
+ * group code's account number is drawn from its prefix's counter (another slot) only once the
+ * script has said the code is usable, and handed to a second run of the script.
  */
 export async function redeemCode(store: CodeStore, request: RedeemRequest): Promise<Redemption> {
-  const id = await store.idOf(request.code);
-  if (!id) throw codeError('code_not_found');
-  const idempotencyKey = request.idempotencyKey ?? newDeviceToken();
-  const deviceToken = newDeviceToken();
+  const name = normalizeCode(request.code);
+  if (!name) throw codeError('code_not_found');
+  const attempt: Attempt = {
+    store,
+    request,
+    name,
+    idempotencyKey: request.idempotencyKey ?? newDeviceToken(),
+    deviceToken: newDeviceToken(),
+  };
+  let id = name;
+  let [outcome, ...details] = await redeemRecord(attempt, id);
+  if (outcome === 'code_not_found') {
+    const pointed = await store.redis.get(store.keys.name(name));
+    if (pointed && pointed !== name) {
+      id = pointed;
+      [outcome, ...details] = await redeemRecord(attempt, id);
+    }
+  }
+  switch (outcome) {
+    case 'ok':
+    case 'replay': {
+      const [answer, removal] = details as [string, string | undefined];
+      if (removal && id !== name) await store.followLifetime(name, id, Number(removal));
+      const kept = JSON.parse(answer) as KeptAnswer;
+      return fromKeptAnswer(kept, attempt.idempotencyKey, id, outcome === 'replay');
+    }
+    case 'code_expired':
+    case 'code_used_up':
+    case 'code_not_found':
+      throw codeError(outcome);
+    default:
+      throw new Error(`unexpected redemption outcome ${outcome}`);
+  }
+}
+
+interface Attempt {
+  store: CodeStore;
+  request: RedeemRequest;
+  name: string;
+  idempotencyKey: string;
+  deviceToken: string;
+}
+
+/** The script on record `id`, run again with an account number when a group code needs one. */
+async function redeemRecord(attempt: Attempt, id: string): Promise<string[]> {
+  const { store, request, idempotencyKey, deviceToken } = attempt;
   const { keys, redis } = store;
   const run = (accountNumber: number | '') =>
     redis.icRedeem(
@@ -67,7 +110,7 @@ export async function redeemCode(store: CodeStore, request: RedeemRequest): Prom
       keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
       keys.devices(id),
       keys.accounts(id),
-      normalizeCode(request.code),
+      attempt.name,
       request.idempotencyKey ? DEVICE_KEY_TTL_MS : INTERNAL_KEY_TTL_MS,
       store.options.retentionMs,
       newDeviceId(),
@@ -77,31 +120,9 @@ export async function redeemCode(store: CodeStore, request: RedeemRequest): Prom
       accountNumber,
       HISTORY_LENGTH,
     );
-
-  let [outcome, ...details] = await run('');
-  if (outcome === 'need_account_number') {
-    const usernamePrefix = details[0] as string;
-    [outcome, ...details] = await run(await redis.incr(keys.accountNumbers(usernamePrefix)));
-  }
-  switch (outcome) {
-    case 'ok':
-    case 'replay': {
-      const [answer, removal] = details as [string, string | undefined];
-      if (removal) await store.followLifetime(request.code, id, Number(removal));
-      return fromKeptAnswer(
-        JSON.parse(answer) as KeptAnswer,
-        idempotencyKey,
-        id,
-        outcome === 'replay',
-      );
-    }
-    case 'code_expired':
-    case 'code_used_up':
-    case 'code_not_found':
-      throw codeError(outcome);
-    default:
-      throw new Error(`unexpected redemption outcome ${outcome}`);
-  }
+  const first = await run('');
+  if (first[0] !== 'need_account_number') return first;
+  return run(await redis.incr(keys.accountNumbers(first[1] as string)));
 }
 
 function fromKeptAnswer(

@@ -19,15 +19,26 @@ local function addHistory(record, history, entry, max)
 end
 `;
 
-/** Redemption: check expiry and limits, count, register the device, remember the answer. */
-const REDEEM = `${ADD_HISTORY_FN}
+/** A code as it compares: case, -, _ and spaces ignored (as normalizeCode in TypeScript). */
+const NORMALIZE_FN = `
+local function normalize(code)
+  return string.upper((string.gsub(code, '[-_%s]', '')))
+end
+`;
+
+/**
+ * Redemption: check expiry and limits, count, register the device, remember the answer.
+ * An answer kept under the Idempotency-Key counts only for the same incarnation of the record
+ * (its creation instant): a code deleted and made again under its name starts afresh.
+ */
+const REDEEM = `${ADD_HISTORY_FN}${NORMALIZE_FN}
 local record, history, idempotency, devices, accounts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local kept = redis.call('GET', idempotency)
-if kept then return {'replay', kept} end
 local f = redis.call('HMGET', record, '${F.code}', '${F.expiresAt}', '${F.usageLimit}',
   '${F.usageLimitDelaySeconds}', '${F.timesUsed}', '${F.limitReachedAt}', '${F.action}',
-  '${F.usernamePrefix}', '${F.accountId}', '${F.deviceId}')
-if not f[1] or string.upper((string.gsub(f[1], '[-_%s]', ''))) ~= ARGV[1] then return {'code_not_found'} end
+  '${F.usernamePrefix}', '${F.accountId}', '${F.deviceId}', '${F.createdAt}')
+if not f[1] or normalize(f[1]) ~= ARGV[1] then return {'code_not_found'} end
+local kept = redis.call('GET', idempotency)
+if kept and cjson.decode(kept).incarnation == f[11] then return {'replay', kept} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local expiresAt, limit = tonumber(f[2]), tonumber(f[3])
@@ -61,7 +72,7 @@ addHistory(record, history, cjson.encode({at = now, by = 'device', type = 'redee
   accountId = accountId, deviceId = deviceId}), ARGV[9])
 local answer = cjson.encode({action = action, accountId = accountId, deviceId = deviceId,
   sealedToken = ARGV[6], timesUsed = used, usageLimit = limit or cjson.null,
-  expiresAt = expiresAt or cjson.null})
+  expiresAt = expiresAt or cjson.null, incarnation = f[11]})
 redis.call('SET', idempotency, answer, 'PX', ARGV[2])
 return {'ok', answer, tostring(removal)}
 `;
@@ -69,21 +80,31 @@ return {'ok', answer, tostring(removal)}
 /** Sets the lifetime of a record (KEYS[1]) and its history (KEYS[2]): a removal instant, or '' for never. */
 const EXPIRE_RECORD_FN = `
 local function expireRecord(removal)
-  for _, key in ipairs(KEYS) do
+  for _, key in ipairs({KEYS[1], KEYS[2]}) do
     if removal == '' then redis.call('PERSIST', key) else redis.call('PEXPIREAT', key, removal) end
   end
 end
 `;
 
 /**
- * Create: the record, unless the ID is taken. Its creation is the first event of its history,
- * read from the record itself. ARGV: removal, field, value, …
+ * Create a record. Its creation is the first event of its history, read from the record itself.
+ * A record whose ID is its own name (ARGV[2]) also gets its name's pointer key (KEYS[3], the same
+ * slot) checked: the name may point elsewhere, or the ID may be held by a record renamed since.
+ * ARGV: removal, the name when the ID is the name (else ''), field, value, …
  */
-const CREATE = `${EXPIRE_RECORD_FN}
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+const CREATE = `${EXPIRE_RECORD_FN}${NORMALIZE_FN}
+if ARGV[2] ~= '' then
+  local pointer = redis.call('GET', KEYS[3])
+  if pointer then return {'pointer', pointer} end
+end
+local existing = redis.call('HGET', KEYS[1], '${F.code}')
+if existing then
+  if normalize(existing) == ARGV[2] then return {'taken'} end
+  return {'occupied'}
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 expireRecord(ARGV[1])
-return 1
+return {'ok'}
 `;
 
 /**
@@ -120,12 +141,20 @@ return 1
 `;
 
 /**
- * Point a code's name at a record ID, unless it points at another record that is still alive
- * (ARGV[2] names one found dead, which may be replaced). ARGV: id, replaceable id, removal.
+ * Claim a name (ARGV[4]) for a record ID (ARGV[1]). The name is taken by a live record whose ID
+ * is the name (KEYS[2], same slot), or by a pointer (KEYS[1]) to another record that may still
+ * be alive (ARGV[2] names one the caller found dead, which may be replaced). A record whose ID is
+ * the name needs no pointer. Answers {1}, or {0, holder}. ARGV: id, replaceable id, removal, name.
  */
-const CLAIM_NAME = `
+const CLAIM_NAME = `${NORMALIZE_FN}
+local owner = redis.call('HGET', KEYS[2], '${F.code}')
+if owner and normalize(owner) == ARGV[4] and ARGV[1] ~= ARGV[4] then return {0, ARGV[4]} end
 local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[1] and current ~= ARGV[2] then return {0, current} end
+if ARGV[1] == ARGV[4] then
+  redis.call('DEL', KEYS[1])
+  return {1}
+end
 redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
 return {1}
@@ -142,11 +171,11 @@ return 1
 
 const SCRIPTS = {
   icRedeem: { numberOfKeys: 5, lua: REDEEM },
-  icCreate: { numberOfKeys: 2, lua: CREATE },
+  icCreate: { numberOfKeys: 3, lua: CREATE },
   icUpdate: { numberOfKeys: 2, lua: UPDATE },
   icDelete: { numberOfKeys: 2, lua: DELETE },
   icAddHistory: { numberOfKeys: 2, lua: ADD_HISTORY },
-  icClaimName: { numberOfKeys: 1, lua: CLAIM_NAME },
+  icClaimName: { numberOfKeys: 2, lua: CLAIM_NAME },
   icSetNameLifetime: { numberOfKeys: 1, lua: SET_NAME_LIFETIME },
 } as const;
 
@@ -154,7 +183,9 @@ type Arg = string | number;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     icRedeem(...args: Arg[]): Result<string[], Context>;
-    icCreate(...args: Arg[]): Result<number, Context>;
+    icCreate(
+      ...args: Arg[]
+    ): Result<['ok'] | ['taken'] | ['occupied'] | ['pointer', string], Context>;
     icUpdate(...args: Arg[]): Result<'ok' | 'moved' | 'code_not_found', Context>;
     icDelete(...args: Arg[]): Result<'ok' | 'version_conflict' | 'code_not_found', Context>;
     icAddHistory(...args: Arg[]): Result<number, Context>;

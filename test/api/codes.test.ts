@@ -983,8 +983,9 @@ describe('DELETE /api/v1/codes/{code}', () => {
 
     // The name can be used again.
     const reborn = await create(groupCode({ code: created.code }));
-    expect(reborn.id).not.toBe(created.id);
+    expect(reborn.createdAt > created.createdAt).toBe(true);
     expect(reborn.version).toBe(1);
+    expect(reborn.timesUsed).toBe(0);
     const history = await service.call('GET', codePath(created.code, '/history'));
     expect(history.body.events.map((e: EventJson) => e.type)).toEqual(['created']);
   });

@@ -149,13 +149,16 @@ describe('POST /api/v1/redeem', () => {
     const limited = await createCode({ ...group, usageLimit: 1, usageLimitDelaySeconds: 600 });
     const key = `${service.prefix}code:{${limited.id}}`;
     expect(await redis.pttl(key)).toBe(-1);
-    await redeem(limited.code);
+    // Renamed, the code is found through its new name's pointer, which must follow the record.
+    const renamed = `LIMITED-${limited.id.slice(0, 6)}`;
+    await service.call('PATCH', `/api/v1/codes/${limited.code}`, { body: { code: renamed } });
+    await redeem(renamed);
     expect(Math.abs((await redis.pttl(key)) - (600_000 + week))).toBeLessThan(5_000);
     // The history list, begun by this redemption, goes with the record.
     expect(Math.abs((await redis.pttl(`${key}:history`)) - (600_000 + week))).toBeLessThan(5_000);
     expect(
       Math.abs(
-        (await redis.pttl(`${service.prefix}name:{${limited.code.replaceAll('-', '')}}`)) -
+        (await redis.pttl(`${service.prefix}name:{${renamed.replaceAll('-', '')}}`)) -
           (600_000 + week),
       ),
     ).toBeLessThan(5_000);

@@ -1,0 +1,21 @@
+import { createServer } from 'node:http';
+
+/**
+ * The floor: a bare node:http server that reads and parses the same JSON body as a redemption
+ * and answers a small JSON. Whatever installcode adds (routing, validation, Redis) is measured
+ * against this, on the same machine, in the same run.
+ */
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code?: string };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ok: true, code: body.code?.length ?? 0 }));
+  });
+});
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : ''}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

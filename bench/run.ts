@@ -1,0 +1,303 @@
+/**
+ * `npm run bench`: measures installcode on this machine and writes bench/RESULTS.md.
+ * Never part of `npm test`. Each part starts what it needs (its own redis-server on a free port).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { Writable } from 'node:stream';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { TIME_KEY_LENGTH } from '../src/codes/device-token.js';
+import { installUrl, renderQrPng } from '../src/codes/qr.js';
+import type { CodeInput } from '../src/codes/rules.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { startService } from '../src/service.js';
+import { CodeStore } from '../src/store/code-store.js';
+import { startFakeSlack } from '../test/support/fake-slack.js';
+import { freePort, startTestRedis, type TestRedis } from '../test/support/redis-server.js';
+import { slackSender } from '../test/support/slack-requests.js';
+
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 50;
+const silent = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
+
+interface Row {
+  what: string;
+  measured: string;
+  target: string;
+  met: boolean | null;
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
+
+async function timeEach(times: number, work: () => Promise<unknown>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await work();
+    samples.push(performance.now() - started);
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+function groupInput(i: number): CodeInput {
+  return {
+    description: `Bench team ${i}`,
+    action: 'create_account_and_device',
+    usernamePrefix: `team${i % 100}-`,
+    usageLimit: 50,
+    expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  };
+}
+
+/** Creates `count` codes through the store, `parallel` at a time. */
+async function fill(store: CodeStore, count: number, parallel = 64): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) await store.createCode(groupInput(next++), 'bench');
+    }),
+  );
+}
+
+function spawnAndWait(command: string, args: string[], env: Record<string, string>, ready: RegExp) {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise<ChildProcess>((resolve, reject) => {
+    let seen = '';
+    child.stdout?.on('data', (chunk) => {
+      seen += chunk;
+      if (ready.test(seen)) resolve(child);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`${command} exited with ${code} before it was ready`)),
+    );
+  });
+}
+
+async function load(url: string, body: string) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration: DURATION_S,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function benchRedemption(redis: TestRedis) {
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+  const port = await freePort();
+  const token = 'bench-token';
+  const service = await spawnAndWait(
+    process.execPath,
+    ['dist/main.js'],
+    {
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: 'bench:redeem:',
+      API_TOKEN: token,
+      LOG_LEVEL: 'info',
+      REDEEM_MAX_FAILURES: '1000000',
+    },
+    /installcode is listening/,
+  );
+  // Its request log lines go on, as in production; they are read and dropped.
+  service.stdout?.resume();
+  const created = await fetch(`http://127.0.0.1:${port}/api/v1/codes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ action: 'create_device', accountId: 'bench-account' }),
+  }).then((r) => r.json() as Promise<{ code: string }>);
+  const body = JSON.stringify({
+    code: created.code,
+    device: { name: 'bench device', model: 'B1' },
+  });
+  // The floor first, then the service: each alone on the machine while it is measured.
+  const floorPortNumber = await freePort();
+  const floor = await spawnAndWait(
+    process.execPath,
+    ['--import', 'tsx', 'bench/bare-server.ts'],
+    { PORT: String(floorPortNumber) },
+    /listening \d+/,
+  );
+  const bare = await load(`http://127.0.0.1:${floorPortNumber}/`, body);
+  floor.kill('SIGTERM');
+  const real = await load(`http://127.0.0.1:${port}/api/v1/redeem`, body);
+  service.kill('SIGTERM');
+
+  const ratio = real.rps / bare.rps;
+  rows.push(
+    {
+      what: 'bare node:http floor (same body)',
+      measured: `${Math.round(bare.rps)} req/s, p99 ${bare.p99} ms`,
+      target: '—',
+      met: null,
+    },
+    {
+      what: `redemption, ${CONNECTIONS} connections, ${DURATION_S} s`,
+      measured: `${Math.round(real.rps)} req/s (${ratio.toFixed(2)} × floor), p50 ${real.p50} ms, p99 ${real.p99} ms, ${real.errors} errors`,
+      target: '≥ 0.5 × floor, p99 < 50 ms, no errors',
+      met: ratio >= 0.5 && real.p99 < 50 && real.errors === 0,
+    },
+  );
+}
+
+async function benchSlackAck(redis: TestRedis) {
+  const fake = await startFakeSlack();
+  const config = loadConfig({
+    PORT: '0',
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'bench:slack:',
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: 'bench-secret',
+    SLACK_API_URL: fake.apiUrl,
+    LOG_LEVEL: 'silent',
+  });
+  const service = await startService(config, silent, { host: '127.0.0.1' });
+  await fill(service.store, 10_000);
+  const slack = slackSender({ baseUrl: service.url, signingSecret: 'bench-secret', fake });
+  for (const text of ['list', 'add']) {
+    const samples = await timeEach(300, () => slack.command(text, { userId: 'UBENCH' }));
+    const p99 = percentile(samples, 99);
+    rows.push({
+      what: `Slack ack of \`/installcode ${text}\`, 10,000 codes stored (300 sequential)`,
+      measured: `p50 ${ms(percentile(samples, 50))}, p99 ${ms(p99)}`,
+      target: 'p99 < 300 ms',
+      met: p99 < 300,
+    });
+  }
+  await service.close();
+  await fake.close();
+}
+
+async function benchList(redis: TestRedis) {
+  const client = new Redis(redis.url);
+  const store = new CodeStore(client as never, {
+    keyPrefix: 'bench:list:',
+    retentionMs: 7 * 86_400_000,
+  });
+  const { defineScripts } = await import('../src/store/scripts.js');
+  defineScripts(client);
+  const started = performance.now();
+  await fill(store, 100_000);
+  notes.push(
+    `Stored 100,000 codes for the list in ${((performance.now() - started) / 1000).toFixed(1)} s (64 at a time).`,
+  );
+  const first = await timeEach(200, () => store.listCodes({ limit: 20 }));
+  const filtered = await timeEach(50, () => store.listCodes({ limit: 20, q: 'team 7' }));
+  rows.push(
+    {
+      what: 'first page of the list (20 codes), 100,000 stored, store call',
+      measured: `p50 ${ms(percentile(first, 50))}, p99 ${ms(percentile(first, 99))}`,
+      target: '< 50 ms',
+      met: percentile(first, 99) < 50,
+    },
+    {
+      what: 'first page filtered by text (`q`), 100,000 stored',
+      measured: `p50 ${ms(percentile(filtered, 50))}, p99 ${ms(percentile(filtered, 99))}`,
+      target: '—',
+      met: null,
+    },
+  );
+  client.disconnect();
+}
+
+async function benchQr() {
+  const url = installUrl('https://install.example.com/c/{code}', 'ABCD-EFGH-JKMN');
+  await renderQrPng(url);
+  const samples = await timeEach(300, () => renderQrPng(url));
+  rows.push({
+    what: 'QR PNG generation (an install URL)',
+    measured: `p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))}`,
+    target: '—',
+    met: null,
+  });
+}
+
+async function benchMemory() {
+  const redis = await startTestRedis();
+  const client = new Redis(redis.url);
+  const { defineScripts } = await import('../src/store/scripts.js');
+  defineScripts(client);
+  const store = new CodeStore(client as never, { keyPrefix: 'ic:', retentionMs: 7 * 86_400_000 });
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+  await store.createCode(groupInput(0), 'bench');
+  const before = await usedMemory();
+  await fill(store, 20_000);
+  const after = await usedMemory();
+  const perCode = (after - before) / 20_000;
+  const sample = ((await client.zrange('ic:codes', 0, 0))[0] as string).slice(TIME_KEY_LENGTH);
+  const usage = async (key: string) => Number(await client.memory('USAGE', key));
+  notes.push(
+    `One code's record (MEMORY USAGE): ${await usage(`ic:code:{${sample}}`)} B; no history list until something happens to it, no name pointer unless renamed; the index adds its share of \`ic:codes\`.`,
+  );
+  rows.push({
+    what: 'Redis memory per code (used_memory over 20,000 codes, indexes included)',
+    measured: `${Math.round(perCode)} bytes`,
+    target: '≤ 400 bytes',
+    met: perCode <= 400,
+  });
+  client.disconnect();
+  await redis.stop();
+}
+
+function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const redisVersion = execFileSync('redis-server', ['--version'])
+    .toString()
+    .match(/v=(\S+)/)?.[1];
+  return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, Redis ${redisVersion}`;
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
+  const redis = await startTestRedis();
+  try {
+    if (wanted('redeem')) await benchRedemption(redis);
+    if (wanted('slack')) await benchSlackAck(redis);
+    if (wanted('list')) await benchList(redis);
+    if (wanted('qr')) await benchQr();
+  } finally {
+    await redis.stop();
+  }
+  if (wanted('memory')) await benchMemory();
+
+  const table = [
+    '| what | measured | target | met |',
+    '|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.what} | ${r.measured} | ${r.target} | ${r.met === null ? '' : r.met ? 'yes' : '**no**'} |`,
+    ),
+  ].join('\n');
+  const report = `# Benchmark results\n\n${new Date().toISOString().slice(0, 10)} on ${machine()}.\nMade by \`npm run bench\` (bench/run.ts); autocannon, ${CONNECTIONS} connections, no pipelining.\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+  if (only.length === 0) writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
+  process.stdout.write(`${report}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
