@@ -10,6 +10,7 @@ import {
 import { codeError } from '../codes/errors.js';
 import type { CodeAction } from '../codes/model.js';
 import type { CodeStore } from './code-store.js';
+import { connectRedis, isRedisUnavailable } from './connection.js';
 import { HISTORY_LENGTH } from './history.js';
 import { actionOfLetter } from './record.js';
 
@@ -64,6 +65,7 @@ export async function redeemCode(store: CodeStore, request: RedeemRequest): Prom
     name,
     idempotencyKey: request.idempotencyKey ?? newDeviceToken(),
     deviceToken: newDeviceToken(),
+    deadline: Date.now() + REDEMPTION_BUDGET_MS,
   };
   let id = name;
   let [outcome, ...details] = await redeemRecord(attempt, id);
@@ -78,7 +80,10 @@ export async function redeemCode(store: CodeStore, request: RedeemRequest): Prom
     case 'ok':
     case 'replay': {
       const [answer, removal] = details as [string, string | undefined];
-      if (removal && id !== name) await store.followLifetime(name, id, Number(removal));
+      // The redemption is done: a pointer left with its old lifetime is only read, never trusted.
+      if (removal && id !== name) {
+        await store.followLifetime(name, id, Number(removal)).catch(() => undefined);
+      }
       const kept = JSON.parse(answer) as KeptAnswer;
       return fromKeptAnswer(kept, attempt.idempotencyKey, id, outcome === 'replay');
     }
@@ -97,6 +102,36 @@ interface Attempt {
   name: string;
   idempotencyKey: string;
   deviceToken: string;
+  /** Past this instant, a redemption that cannot reach Redis answers 503 (SPEC: within 5 s). */
+  deadline: number;
+}
+
+const REDEMPTION_BUDGET_MS = 4_000;
+
+/** A lost connection or a timeout may follow a command that ran; a refusal to send may not. */
+function mayHaveRun(error: unknown): boolean {
+  return (
+    isRedisUnavailable(error) && !/enableOfflineQueue|Stream isn't writeable/i.test(String(error))
+  );
+}
+
+/**
+ * A script whose reply was lost may have run: answering 503 then would hide a use of the code.
+ * So wait for the connection to come back (within the deadline) and send it again under the same
+ * idempotency key: Redis answers what it did, or does it now. A command that never left (no
+ * connection) is refused at once and is safe to report as 503 when the deadline has passed.
+ */
+async function untilSettled<T>(attempt: Attempt, send: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!mayHaveRun(error) || Date.now() >= attempt.deadline) throw error;
+      await connectRedis(attempt.store.redis, Math.max(1, attempt.deadline - Date.now())).catch(
+        () => undefined,
+      );
+    }
+  }
 }
 
 /** The script on record `id`, run again with an account number when a group code needs one. */
@@ -104,21 +139,23 @@ async function redeemRecord(attempt: Attempt, id: string): Promise<string[]> {
   const { store, request, idempotencyKey, deviceToken } = attempt;
   const { keys, redis } = store;
   const run = (accountNumber: number | '') =>
-    redis.icRedeem(
-      keys.record(id),
-      keys.history(id),
-      keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
-      keys.devices(id),
-      keys.accounts(id),
-      attempt.name,
-      request.idempotencyKey ? DEVICE_KEY_TTL_MS : INTERNAL_KEY_TTL_MS,
-      store.options.retentionMs,
-      newDeviceId(),
-      hashDeviceToken(deviceToken),
-      sealToken(deviceToken, idempotencyKey, id),
-      JSON.stringify(request.device),
-      accountNumber,
-      HISTORY_LENGTH,
+    untilSettled(attempt, () =>
+      redis.icRedeem(
+        keys.record(id),
+        keys.history(id),
+        keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
+        keys.devices(id),
+        keys.accounts(id),
+        attempt.name,
+        request.idempotencyKey ? DEVICE_KEY_TTL_MS : INTERNAL_KEY_TTL_MS,
+        store.options.retentionMs,
+        newDeviceId(),
+        hashDeviceToken(deviceToken),
+        sealToken(deviceToken, idempotencyKey, id),
+        JSON.stringify(request.device),
+        accountNumber,
+        HISTORY_LENGTH,
+      ),
     );
   const first = await run('');
   if (first[0] !== 'need_account_number') return first;

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { redeemBody, startTestService, type TestService } from '../support/service.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+
+/**
+ * The connection to Redis breaks after a redemption script reached Redis but before its answer
+ * came back. ioredis reconnects and may send the script again; the redemption must still count
+ * once (SPEC §2, Idempotency-Key; README "Device tokens").
+ */
+
+let redis: TestRedis;
+let proxy: TcpProxy;
+let service: TestService;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  proxy = await startTcpProxy({ port: redis.port });
+  service = await startTestService({ REDIS_URL: proxy.url });
+});
+afterAll(async () => {
+  await service?.close();
+  await proxy?.close();
+  await redis?.stop();
+});
+
+async function createCode(body: Record<string, unknown>): Promise<string> {
+  const created = await service.call('POST', '/api/v1/codes', { body });
+  expect(created.status).toBe(201);
+  return created.body.code as string;
+}
+
+async function timesUsed(code: string): Promise<number> {
+  const read = await service.call('GET', `/api/v1/codes/${code}`);
+  expect(read.status).toBe(200);
+  return read.body.timesUsed as number;
+}
+
+/** Waits (bounded) until the service talks to Redis again after a drop. */
+async function untilReady(): Promise<void> {
+  let status = 0;
+  for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+    status = (await service.call('GET', '/readyz')).status;
+    if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(status).toBe(200);
+}
+
+function redeem(code: string, idempotencyKey?: string) {
+  const headers: Record<string, string> = idempotencyKey
+    ? { 'idempotency-key': idempotencyKey }
+    : {};
+  return service.call('POST', '/api/v1/redeem', {
+    body: redeemBody(code, { name: 'resend test' }),
+    headers,
+  });
+}
+
+/** The script's answer was an array reply (it ran), not an error such as NOSCRIPT. */
+function expectScriptRan(reply: string) {
+  expect(reply.startsWith('*')).toBe(true);
+}
+
+it('a retry with the same Idempotency-Key after the connection broke gets the same answer, counted once', async () => {
+  const code = await createCode({
+    action: 'create_device',
+    accountId: 'acct-resend',
+    usageLimit: 5,
+  });
+  const before = proxy.accepted;
+
+  const key = randomUUID();
+  const dropped = proxy.dropAfterNextScript();
+  const first = await redeem(code, key);
+  const report = await dropped;
+  expect(report.request).toMatch(/eval/i);
+  expectScriptRan(report.reply);
+  expect(proxy.accepted).toBeGreaterThan(before); // the client really reconnected
+  // Whatever ioredis did with the unanswered script (re-sent it or gave up), the device got an answer.
+  expect([200, 503]).toContain(first.status);
+  if (first.status === 503) expect(first.body.error).toBe('unavailable');
+  console.info(`resend test: first answer after the drop was ${first.status}`);
+
+  await untilReady();
+  const retry = await redeem(code, key);
+  expect(retry.status).toBe(200);
+  expect(retry.body).toMatchObject({ action: 'create_device', accountId: 'acct-resend' });
+  if (first.status === 200) {
+    expect(retry.body.deviceId).toBe(first.body.deviceId);
+    expect(retry.body.deviceToken).toBe(first.body.deviceToken);
+  }
+  expect(retry.body.code.timesUsed).toBe(1);
+  expect(await timesUsed(code)).toBe(1);
+
+  // And one more retry changes nothing either.
+  const again = await redeem(code, key);
+  expect(again.body.deviceId).toBe(retry.body.deviceId);
+  expect(await timesUsed(code)).toBe(1);
+});
+
+it('without an Idempotency-Key, a script re-sent after a reconnect is not counted twice', async () => {
+  const code = await createCode({
+    action: 'create_device',
+    accountId: 'acct-nokey',
+    usageLimit: 5,
+  });
+
+  const dropped = proxy.dropAfterNextScript();
+  const first = await redeem(code);
+  expectScriptRan((await dropped).reply);
+  expect([200, 503]).toContain(first.status);
+  console.info(`resend test (no key): first answer after the drop was ${first.status}`);
+
+  await untilReady();
+  const used = await timesUsed(code);
+  expect(used).toBeLessThanOrEqual(1);
+  // The script ran in Redis before the drop, so the redemption happened exactly once; a 200 says so.
+  expect(used).toBe(1);
+  if (first.status === 200) expect(first.body.code.timesUsed).toBe(1);
+
+  // The code keeps working normally afterwards.
+  const next = await redeem(code);
+  expect(next.status).toBe(200);
+  expect(next.body.code.timesUsed).toBe(2);
+  expect(await timesUsed(code)).toBe(2);
+});
+
+it('a group code whose second script (with the account number) is cut off still makes one account', async () => {
+  const code = await createCode({
+    action: 'create_account_and_device',
+    usernamePrefix: 'resend-',
+    usageLimit: 3,
+  });
+
+  const key = randomUUID();
+  // The first script only asks for an account number; cut the second one, which redeems.
+  const dropped = proxy.dropAfterNextScript({ skip: 1 });
+  const first = await redeem(code, key);
+  const report = await dropped;
+  expectScriptRan(report.reply);
+  expect([200, 503]).toContain(first.status);
+
+  await untilReady();
+  const retry = await redeem(code, key);
+  expect(retry.status).toBe(200);
+  expect(retry.body.accountId).toMatch(/^resend-\d{4,}$/);
+  if (first.status === 200) expect(retry.body.accountId).toBe(first.body.accountId);
+  expect(await timesUsed(code)).toBe(1);
+
+  // The registry beside the code holds exactly one account.
+  const { store } = service;
+  const { id } = await store.getCode(code);
+  expect(await store.redis.hlen(store.keys.accounts(id))).toBe(1);
+  expect(await store.redis.hlen(store.keys.devices(id))).toBe(1);
+});
+
+it('a hard limit holds when the script that reaches it is cut off and re-sent', async () => {
+  const code = await createCode({
+    action: 'create_device',
+    accountId: 'acct-limit',
+    usageLimit: 1,
+  });
+  const key = randomUUID();
+  const dropped = proxy.dropAfterNextScript();
+  const first = await redeem(code, key);
+  expectScriptRan((await dropped).reply);
+  expect([200, 503]).toContain(first.status);
+
+  await untilReady();
+  // The same device's retry is the same redemption; another device is refused.
+  expect((await redeem(code, key)).status).toBe(200);
+  const other = await redeem(code, randomUUID());
+  expect(other.status).toBe(410);
+  expect(other.body.error).toBe('code_used_up');
+  expect(await timesUsed(code)).toBe(1);
+});
+
+/*
+ * The same cut, but Redis then stays unreachable for a second (reconnects refused, as when Redis
+ * is down): an answer still comes within 5 s, and a 503 must mean that nothing was counted.
+ */
+
+it('a cut followed by a second of refused reconnects: a device retrying with its key is counted once', async () => {
+  const code = await createCode({
+    action: 'create_device',
+    accountId: 'acct-outage',
+    usageLimit: 5,
+  });
+  const key = randomUUID();
+  const dropped = proxy.dropAfterNextScript({ refuseForMs: 1_000 });
+  const started = Date.now();
+  const first = await redeem(code, key);
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expectScriptRan((await dropped).reply);
+  expect([200, 503]).toContain(first.status);
+  console.info(`resend test (cut + outage, key): first answer was ${first.status}`);
+
+  await untilReady();
+  const retry = await redeem(code, key);
+  expect(retry.status).toBe(200);
+  if (first.status === 200) expect(retry.body.deviceId).toBe(first.body.deviceId);
+  expect(await timesUsed(code)).toBe(1);
+});
+
+it('a cut followed by a second of refused reconnects: a 503 answer means nothing was counted', async () => {
+  const code = await createCode({
+    action: 'create_device',
+    accountId: 'acct-outage2',
+    usageLimit: 5,
+  });
+  const dropped = proxy.dropAfterNextScript({ refuseForMs: 1_000 });
+  const started = Date.now();
+  const first = await redeem(code);
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expectScriptRan((await dropped).reply);
+  console.info(`resend test (cut + outage, no key): first answer was ${first.status}`);
+
+  await untilReady();
+  // The script ran in Redis before the cut. The device was told either 200 (the service found
+  // out, e.g. by re-running the same script under the same internal key once Redis answered)
+  // or 503 with nothing done; never 503 for a redemption that counted.
+  const used = await timesUsed(code);
+  expect({ status: first.status, timesUsed: used }).toEqual(
+    first.status === 200 ? { status: 200, timesUsed: 1 } : { status: 503, timesUsed: 0 },
+  );
+});
