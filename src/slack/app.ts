@@ -5,6 +5,7 @@ import {
   HTTPReceiver,
   LogLevel,
   type Middleware,
+  SocketModeReceiver,
 } from '@slack/bolt';
 import type { RequestListener } from '../api/server.js';
 import type { Config } from '../config.js';
@@ -49,43 +50,57 @@ export function createSlackApp(
     installUrlTemplate: config.INSTALL_URL_TEMPLATE,
   };
 
-  if (config.SLACK_APP_TOKEN) {
-    const app = new App({
-      token,
-      appToken: config.SLACK_APP_TOKEN,
-      socketMode: true,
-      clientOptions,
-      logger: log,
-    });
-    app.use(timeListeners(metrics));
-    app.use(dropRetriedDeliveries);
-    registerListeners(app, { services, logger });
-    return {
-      start: async () => {
-        await app.start();
-      },
-      stop: async () => {
-        await app.stop();
-      },
-    };
-  }
-
-  const receiver = new HTTPReceiver({
-    signingSecret: config.SLACK_SIGNING_SECRET ?? '',
-    endpoints: '/slack/events',
-    processBeforeResponse: false,
-    bodyLimit: SLACK_BODY_LIMIT_BYTES,
-    logger: log,
-  });
+  const receiver = config.SLACK_APP_TOKEN
+    ? socketModeReceiver(config.SLACK_APP_TOKEN, clientOptions.slackApiUrl, log, logger)
+    : new HTTPReceiver({
+        signingSecret: config.SLACK_SIGNING_SECRET ?? '',
+        endpoints: '/slack/events',
+        processBeforeResponse: false,
+        bodyLimit: SLACK_BODY_LIMIT_BYTES,
+        logger: log,
+      });
   const app = new App({ token, receiver, clientOptions, logger: log });
   app.use(timeListeners(metrics));
   app.use(dropRetriedDeliveries);
   registerListeners(app, { services, logger });
+
+  if (receiver instanceof HTTPReceiver) {
+    return {
+      listener: receiver.requestListener,
+      start: async () => undefined,
+      stop: async () => undefined,
+    };
+  }
   return {
-    listener: receiver.requestListener,
-    start: async () => undefined,
-    stop: async () => undefined,
+    start: async () => {
+      await app.start();
+    },
+    // Waits for the socket's close handshake, which Bolt's own stop() does not.
+    stop: () => receiver.client.disconnect(),
   };
+}
+
+/**
+ * Socket Mode's receiver, with a Web API client of its own: it keeps the socket client's long,
+ * patient retries of apps.connections.open (the bot's quick ones would give up during a short
+ * Slack outage, and the socket client does not survive that), but goes through SLACK_API_URL.
+ */
+function socketModeReceiver(
+  appToken: string,
+  slackApiUrl: string | undefined,
+  log: BoltLogger,
+  logger: Logger,
+) {
+  const receiver = new SocketModeReceiver({
+    appToken,
+    logger: log,
+    installerOptions: { clientOptions: { slackApiUrl } },
+  });
+  // The socket client logs these only at debug, which we never write: one line each instead.
+  receiver.client.on('connected', () => logger.info('slack socket connected'));
+  receiver.client.on('reconnecting', () => logger.warn('slack socket reconnecting'));
+  receiver.client.on('disconnected', () => logger.info('slack socket disconnected'));
+  return receiver;
 }
 
 /** How long each delivery takes, acknowledgement and work together, by Slack's payload type. */

@@ -8,10 +8,15 @@
  * - `POST /api/<method>`: a Web API call (form-encoded, JSON or multipart body).
  * - `POST /upload/<fileId>`: the `upload_url` handed out by `files.getUploadURLExternal`.
  * - `POST /response/<id>`: a `response_url` (see `responseUrl(id)`).
+ * - `GET /socket?ticket=…` (WebSocket upgrade): Socket Mode. `apps.connections.open`, called with an
+ *   app-level token (`xapp-…`), hands out this URL with a one-time ticket; the app connects, gets
+ *   Slack's `hello`, and from then on `fake.socket.send(envelope)` delivers envelopes as Slack does
+ *   and `fake.socket.acks` records the app's acknowledgements.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 
 export const FAKE_TEAM_ID = 'T0001';
 export const FAKE_TEAM_DOMAIN = 'installcode-test';
@@ -86,6 +91,88 @@ export interface FailureSpec {
 export const UPLOAD_STEP = 'upload';
 export const RESPONSE_URL_STEP = 'response_url';
 
+/** The path of the Socket Mode WebSocket URL handed out by `apps.connections.open`. */
+export const SOCKET_PATH = '/socket';
+
+/** How often the fake pings each Socket Mode connection, as Slack's servers do. */
+const SOCKET_PING_INTERVAL_MS = 10_000;
+/** How long `close()` lets an app answer the close frame before cutting its socket. */
+const SOCKET_CLOSE_GRACE_MS = 1_000;
+
+/**
+ * An envelope as Slack sends it over a Socket Mode connection. `payload` is what HTTP mode would
+ * have posted: the slash command's fields as an object, a `block_actions` / `view_submission`
+ * payload, or an Events API `event_callback` envelope.
+ */
+export interface FakeSocketEnvelope extends Record<string, unknown> {
+  /** Generated (`env-N`) when left out. */
+  envelope_id?: string;
+  type: 'slash_commands' | 'interactive' | 'events_api' | (string & {});
+  payload: Record<string, unknown>;
+  accepts_response_payload?: boolean;
+  /** events_api only. */
+  retry_attempt?: number;
+  /** events_api only. */
+  retry_reason?: string;
+}
+
+/** An acknowledgement the app sent back: `{ envelope_id, payload? }`. */
+export interface FakeSocketAck {
+  envelope_id: string;
+  payload?: Record<string, unknown>;
+  /** The `id` of the connection it came over. */
+  connection: number;
+  /** `performance.now()` when it arrived. */
+  receivedAt: number;
+}
+
+/** One Socket Mode connection, open or closed. */
+export interface FakeSocketConnection {
+  /** Numbered from 1 in the order the connections were made (kept across `reset()`). */
+  id: number;
+  /** The app-level token `apps.connections.open` was called with for its ticket. */
+  appToken: string;
+  /** The URL the app connected to. */
+  url: string;
+  /** Set once it closed: the app's close code (1006 when the socket dropped without one). */
+  closed?: { code: number; reason: string; by: 'app' | 'fake' };
+}
+
+export interface FakeSlackSocket {
+  /** Every Socket Mode connection accepted (`hello` sent), oldest first. */
+  connections: FakeSocketConnection[];
+  /** Every acknowledgement received, in order. */
+  acks: FakeSocketAck[];
+  /** Every message the app sent over a socket, parsed (acks included). */
+  received: unknown[];
+  /** WebSocket upgrades refused (no such path, or a ticket not handed out or already used). */
+  refused: { url: string }[];
+  /** Resolves with the open connection once an app is connected and has had its `hello`. */
+  connected(timeoutMs?: number): Promise<FakeSocketConnection>;
+  isConnected(): boolean;
+  /**
+   * Delivers an envelope over the open connection (the newest) and gives its envelope_id. The
+   * time it was sent is kept, so `ackDelayMs` can tell how long the app took to acknowledge it.
+   */
+  send(envelope: FakeSocketEnvelope): string;
+  /** Resolves with the ack of `envelopeId` (already received or still to come). */
+  waitForAck(envelopeId: string, timeoutMs?: number): Promise<FakeSocketAck>;
+  /** Milliseconds from `send` to the ack of `envelopeId` (undefined until acked). */
+  ackDelayMs(envelopeId: string): number | undefined;
+  /** Resolves once `connection` (default: the newest) has closed. */
+  waitForClose(
+    connection?: FakeSocketConnection,
+    timeoutMs?: number,
+  ): Promise<NonNullable<FakeSocketConnection['closed']>>;
+  /**
+   * Slack's `disconnect` message on the open connection, as Slack sends it before it recycles a
+   * connection: the app is expected to close it and connect anew.
+   */
+  disconnect(reason?: 'warning' | 'refresh_requested' | 'link_disabled'): void;
+  /** Pings the open connection; resolves when the app's pong comes back. */
+  ping(timeoutMs?: number): Promise<void>;
+}
+
 export interface FakeSlack {
   /** `http://127.0.0.1:PORT` */
   url: string;
@@ -128,8 +215,14 @@ export interface FakeSlack {
   failNext(method: string, failure?: FailureSpec): void;
   /** What users.info answers for this user (merged over the defaults). */
   setUser(userId: string, info: Record<string, unknown>): void;
-  /** Forget calls, uploads, responses, views, pending failures and users. */
+  /** Socket Mode: the WebSocket end of the fake (see the routes above). */
+  socket: FakeSlackSocket;
+  /**
+   * Forget calls, uploads, responses, views, pending failures and users; and the Socket Mode acks,
+   * messages and closed connections (an open connection stays open).
+   */
   reset(): void;
+  /** Closes any Socket Mode connection still open (close frame 1001, then cut), then the server. */
   close(): Promise<void>;
 }
 
@@ -151,6 +244,17 @@ interface Answer {
   body: unknown;
 }
 
+/** A connection with what only the fake needs. */
+interface LiveSocket {
+  info: FakeSocketConnection;
+  ws: WebSocket;
+  pinger: NodeJS.Timeout;
+  /** Resolves when the socket has closed. */
+  ended: Promise<void>;
+  /** Set when the fake started the close (`close()`). */
+  closingByFake: boolean;
+}
+
 /** Start a fake Slack on a free port of 127.0.0.1. */
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: FakeSlackCall[] = [];
@@ -164,6 +268,16 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let waiters: Waiter[] = [];
   let counter = 0;
   let baseUrl = '';
+  // Socket Mode
+  const tickets = new Map<string, string>();
+  const connections: FakeSocketConnection[] = [];
+  const live = new Map<FakeSocketConnection, LiveSocket>();
+  const acks: FakeSocketAck[] = [];
+  const received: unknown[] = [];
+  const refused: { url: string }[] = [];
+  const sentAt = new Map<string, number>();
+  const pongs: string[] = [];
+  let connectionCount = 0;
 
   const next = () => ++counter;
   const id = (prefix: string) => `${prefix}${String(next()).padStart(9, '0')}`;
@@ -280,6 +394,15 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   function webApi(method: string, args: Record<string, unknown>, token?: string): Answer {
     if (!token) return ok200({ ok: false, error: 'not_authed' });
     switch (method) {
+      case 'apps.connections.open': {
+        // Slack wants the app-level token here; a bot or user token is refused.
+        if (!token.startsWith('xapp-'))
+          return ok200({ ok: false, error: 'not_allowed_token_type' });
+        const ticket = randomUUID();
+        tickets.set(ticket, token);
+        const wsUrl = `${baseUrl.replace(/^http/, 'ws')}${SOCKET_PATH}?ticket=${ticket}&app_id=${FAKE_APP_ID}`;
+        return ok200({ ok: true, url: wsUrl });
+      }
       case 'auth.test':
         return ok200({
           ok: true,
@@ -475,6 +598,191 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       (error: unknown) => send(res, { status: 500, body: { ok: false, error: String(error) } }),
     );
   });
+
+  // Socket Mode: a WebSocket on the same port, for the one-time tickets apps.connections.open hands out.
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const ticket = url.searchParams.get('ticket') ?? '';
+    const appToken = tickets.get(ticket);
+    if (url.pathname !== SOCKET_PATH || appToken === undefined) {
+      refused.push({ url: req.url ?? '' });
+      notify();
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    tickets.delete(ticket);
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, appToken, req.url ?? ''));
+  });
+
+  function accept(ws: WebSocket, appToken: string, url: string): void {
+    const info: FakeSocketConnection = { id: ++connectionCount, appToken, url };
+    const pinger = setInterval(() => ws.ping(), SOCKET_PING_INTERVAL_MS);
+    pinger.unref();
+    let ended: () => void = () => undefined;
+    const entry: LiveSocket = {
+      info,
+      ws,
+      pinger,
+      ended: new Promise<void>((resolve) => {
+        ended = resolve;
+      }),
+      closingByFake: false,
+    };
+    live.set(info, entry);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return;
+      let message: unknown;
+      try {
+        message = JSON.parse(rawText(data));
+      } catch {
+        message = rawText(data);
+      }
+      received.push(message);
+      const record = asRecord(message);
+      if (record && typeof record.envelope_id === 'string') {
+        const ack: FakeSocketAck = {
+          envelope_id: record.envelope_id,
+          connection: info.id,
+          receivedAt: performance.now(),
+        };
+        const payload = asRecord(record.payload);
+        if (payload) ack.payload = payload;
+        acks.push(ack);
+      }
+      notify();
+    });
+    ws.on('pong', (data: Buffer) => {
+      pongs.push(data.toString('utf8'));
+      notify();
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', (code: number, reason: Buffer) => {
+      clearInterval(pinger);
+      live.delete(info);
+      info.closed = {
+        code,
+        reason: reason.toString('utf8'),
+        by: entry.closingByFake ? 'fake' : 'app',
+      };
+      ended();
+      notify();
+    });
+    connections.push(info);
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: live.size,
+        debug_info: {
+          host: 'applink-fake-0',
+          build_number: 1,
+          approximate_connection_time: 18060,
+        },
+        connection_info: { app_id: FAKE_APP_ID },
+      }),
+    );
+    notify();
+  }
+
+  /** The newest open connection. */
+  const openSocket = (): LiveSocket | undefined => {
+    for (let i = connections.length - 1; i >= 0; i--) {
+      const socket = live.get(connections[i] as FakeSocketConnection);
+      if (socket && socket.ws.readyState === socket.ws.OPEN) return socket;
+    }
+    return undefined;
+  };
+  const mustBeOpen = (): LiveSocket => {
+    const socket = openSocket();
+    if (!socket) throw new Error('fake Slack: no Socket Mode connection is open');
+    return socket;
+  };
+
+  async function closeSockets(): Promise<void> {
+    const open = [...live.values()];
+    for (const s of open) {
+      s.closingByFake = true;
+      s.ws.close(1001, 'fake Slack closing');
+    }
+    await Promise.all(
+      open.map((s) =>
+        Promise.race([
+          s.ended,
+          new Promise<void>((resolve) => setTimeout(resolve, SOCKET_CLOSE_GRACE_MS).unref()),
+        ]),
+      ),
+    );
+    for (const s of open) {
+      clearInterval(s.pinger);
+      s.ws.terminate();
+    }
+  }
+
+  const socket: FakeSlackSocket = {
+    connections,
+    acks,
+    received,
+    refused,
+    connected: (timeoutMs = 5000) =>
+      waitFor(
+        connections,
+        (c) => c.closed === undefined && live.has(c),
+        timeoutMs,
+        () =>
+          `a Socket Mode connection; apps.connections.open called ${
+            calls.filter((c) => c.method === 'apps.connections.open').length
+          } time(s), ${connections.length} connection(s), ${refused.length} refused`,
+      ),
+    isConnected: () => openSocket() !== undefined,
+    send: (envelope) => {
+      const open = mustBeOpen();
+      const envelopeId = envelope.envelope_id ?? `env-${next()}`;
+      sentAt.set(envelopeId, performance.now());
+      open.ws.send(JSON.stringify({ ...envelope, envelope_id: envelopeId }));
+      return envelopeId;
+    },
+    waitForAck: (envelopeId, timeoutMs = 5000) =>
+      waitFor(
+        acks,
+        (a) => a.envelope_id === envelopeId,
+        timeoutMs,
+        () =>
+          `the ack of envelope ${envelopeId}; acked: ${acks.map((a) => a.envelope_id).join(', ') || 'nothing'}`,
+      ),
+    ackDelayMs: (envelopeId) => {
+      const sent = sentAt.get(envelopeId);
+      const ack = acks.find((a) => a.envelope_id === envelopeId);
+      return sent === undefined || ack === undefined ? undefined : ack.receivedAt - sent;
+    },
+    waitForClose: async (connection, timeoutMs = 5000) => {
+      const target = connection ?? connections.at(-1);
+      if (!target) throw new Error('fake Slack: no Socket Mode connection was ever made');
+      const done = await waitFor(
+        connections,
+        (c) => c === target && c.closed !== undefined,
+        timeoutMs,
+        () => `Socket Mode connection ${target.id} to close`,
+      );
+      return done.closed as NonNullable<FakeSocketConnection['closed']>;
+    },
+    disconnect: (reason = 'refresh_requested') => {
+      mustBeOpen().ws.send(
+        JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-fake-0' } }),
+      );
+    },
+    ping: async (timeoutMs = 5000) => {
+      const open = mustBeOpen();
+      const payload = `fake-ping-${next()}`;
+      const pong = waitFor(
+        pongs,
+        (p) => p === payload,
+        timeoutMs,
+        () => `the pong of ${payload}`,
+      );
+      open.ws.ping(payload);
+      await pong;
+    },
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -531,13 +839,30 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       pendingUploads.clear();
       failures.clear();
       users.clear();
+      acks.length = 0;
+      received.length = 0;
+      refused.length = 0;
+      sentAt.clear();
+      pongs.length = 0;
+      const stillOpen = connections.filter((c) => c.closed === undefined);
+      connections.length = 0;
+      connections.push(...stillOpen);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    socket,
+    close: async () => {
+      await closeSockets();
+      await new Promise<void>((resolve, reject) => {
+        wss.close();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+    },
   };
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
 function ok200(body: unknown): Answer {
