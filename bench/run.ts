@@ -2,7 +2,7 @@
  * `npm run bench`: measures installcode on this machine and writes bench/RESULTS.md.
  * Never part of `npm test`. Each part starts what it needs (its own redis-server on a free port).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Writable } from 'node:stream';
@@ -67,33 +67,45 @@ async function fill(store: CodeStore, count: number, parallel = 64): Promise<voi
   );
 }
 
-function spawnAndWait(command: string, args: string[], env: Record<string, string>, ready: RegExp) {
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise<ChildProcess>((resolve, reject) => {
-    let seen = '';
-    child.stdout?.on('data', (chunk) => {
-      seen += chunk;
-      if (ready.test(seen)) resolve(child);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`${command} exited with ${code} before it was ready`)),
+/**
+ * Starts a server process on `port` and resolves once `readyPath` answers. Its output goes to
+ * /dev/null, as to a log collector that keeps up: drained by this process, which is busy making
+ * the load, a full pipe would stall the server's (synchronous) log writes and measure the bench.
+ */
+async function spawnServer(
+  args: string[],
+  env: Record<string, string>,
+  port: number,
+  readyPath: string,
+) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: 'ignore' });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+    const ready = await fetch(`http://127.0.0.1:${port}${readyPath}`).then(
+      (r) => r.status < 500,
+      () => false,
     );
-  });
+    if (ready) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${args.join(' ')} did not start`);
 }
 
+const WARM_UP_S = 3;
+
+/** Load for DURATION_S after WARM_UP_S unmeasured (the JIT and the connections settle first). */
 async function load(url: string, body: string) {
-  const result = await autocannon({
+  const options = {
     url,
-    method: 'POST',
+    method: 'POST' as const,
     headers: { 'content-type': 'application/json' },
     body,
     connections: CONNECTIONS,
     pipelining: 1,
-    duration: DURATION_S,
-  });
+  };
+  await autocannon({ ...options, duration: WARM_UP_S });
+  const result = await autocannon({ ...options, duration: DURATION_S });
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -106,8 +118,7 @@ async function benchRedemption(redis: TestRedis) {
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   const port = await freePort();
   const token = 'bench-token';
-  const service = await spawnAndWait(
-    process.execPath,
+  const service = await spawnServer(
     ['dist/main.js'],
     {
       PORT: String(port),
@@ -117,10 +128,9 @@ async function benchRedemption(redis: TestRedis) {
       LOG_LEVEL: 'info',
       REDEEM_MAX_FAILURES: '1000000',
     },
-    /installcode is listening/,
+    port,
+    '/readyz',
   );
-  // Its request log lines go on, as in production; they are read and dropped.
-  service.stdout?.resume();
   const created = await fetch(`http://127.0.0.1:${port}/api/v1/codes`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -132,11 +142,11 @@ async function benchRedemption(redis: TestRedis) {
   });
   // The floor first, then the service: each alone on the machine while it is measured.
   const floorPortNumber = await freePort();
-  const floor = await spawnAndWait(
-    process.execPath,
+  const floor = await spawnServer(
     ['--import', 'tsx', 'bench/bare-server.ts'],
     { PORT: String(floorPortNumber) },
-    /listening \d+/,
+    floorPortNumber,
+    '/',
   );
   const bare = await load(`http://127.0.0.1:${floorPortNumber}/`, body);
   floor.kill('SIGTERM');
@@ -289,7 +299,7 @@ async function main() {
         `| ${r.what} | ${r.measured} | ${r.target} | ${r.met === null ? '' : r.met ? 'yes' : '**no**'} |`,
     ),
   ].join('\n');
-  const report = `# Benchmark results\n\n${new Date().toISOString().slice(0, 10)} on ${machine()}.\nMade by \`npm run bench\` (bench/run.ts); autocannon, ${CONNECTIONS} connections, no pipelining.\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+  const report = `# Benchmark results\n\n${new Date().toISOString().slice(0, 10)} on ${machine()}.\nMade by \`npm run bench\` (bench/run.ts); autocannon, ${CONNECTIONS} connections, no pipelining, ${WARM_UP_S} s of warm-up before each measured run; the service logs each request at info, as in production.\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
   if (only.length === 0) writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
   process.stdout.write(`${report}\n`);
 }

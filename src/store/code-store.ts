@@ -90,7 +90,7 @@ export class CodeStore {
    */
   private async writeNewRecord(fields: Omit<InstallCode, 'id'>): Promise<string> {
     const name = normalizeCode(fields.code);
-    const removal = removalAt(fields, this.options.retentionMs) ?? '';
+    const removal = this.removalOf(fields);
     const hash = Object.entries(toHash(fields).hash).flat();
     for (let attempt = 0; attempt < 3; attempt++) {
       const [outcome, holder] = await this.redis.icCreate(
@@ -269,7 +269,7 @@ export class CodeStore {
   }
 
   /** When Redis should remove the record: RETENTION after it stops being usable. */
-  removalOf(code: InstallCode): number | '' {
+  private removalOf(code: Omit<InstallCode, 'id'>): number | '' {
     return removalAt(code, this.options.retentionMs) ?? '';
   }
 
