@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -62,6 +63,67 @@ describe('start-up', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.output().stdout).toContain('stopped');
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM refuses new connections, finishes the request in flight, and exits 0', async () => {
+    const port = await freePort();
+    const run = runMain({
+      PORT: String(port),
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: 'test:drain:',
+      API_TOKEN,
+    });
+    const base = `http://127.0.0.1:${port}`;
+    let created: { code?: string } = {};
+    for (let attempt = 0; attempt < 100 && !created.code; attempt++) {
+      await new Promise((r) => setTimeout(r, 100));
+      created = await fetch(`${base}/api/v1/codes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'create_device', accountId: 'drain' }),
+      }).then(
+        (r) => r.json() as Promise<{ code?: string }>,
+        () => ({}),
+      );
+    }
+
+    // A redemption in flight: its body is half sent when the signal comes.
+    const body = JSON.stringify({ code: created.code, device: { name: 'slow uploader' } });
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = httpRequest(`${base}/api/v1/redeem`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      request.on('response', (response) => {
+        let text = '';
+        response.on('data', (chunk) => {
+          text += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      });
+      request.on('error', reject);
+      request.write(body.slice(0, 10));
+      setTimeout(() => {
+        run.child.kill('SIGTERM');
+        setTimeout(() => request.end(body.slice(10)), 500);
+      }, 200);
+    });
+
+    await new Promise((r) => setTimeout(r, 400));
+    const refused = await fetch(`${base}/healthz`).then(
+      () => 'answered',
+      (error: { cause?: { code?: string } }) => error.cause?.code,
+    );
+    expect(refused).toBe('ECONNREFUSED');
+    const finished = await answer;
+    expect(finished.status).toBe(200);
+    expect(JSON.parse(finished.text)).toMatchObject({
+      action: 'create_device',
+      accountId: 'drain',
+    });
+    expect(await run.exited).toBe(0);
   });
 });
 

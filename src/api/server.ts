@@ -36,6 +36,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
+    // While draining, requests that still arrive get our own 503 (below), not Fastify's.
+    return503OnClosing: false,
     serverFactory: (handler) =>
       createServer((req, res) => {
         if (deps.slackListener && req.url?.startsWith('/slack/')) deps.slackListener(req, res);
@@ -78,6 +80,18 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       },
       'request',
     );
+  });
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!draining) return;
+    reply.header('connection', 'close');
+    return sendError(reply, 503, {
+      error: 'unavailable',
+      message: 'The service is restarting. Try again.',
+    });
   });
   app.setErrorHandler((error, request, reply) => {
     if (isRedisUnavailable(error)) metrics.redisErrors.inc({ kind: 'request' });

@@ -514,3 +514,16 @@ describe('without STAFF_USER_IDS', () => {
     expect(await open.service.store.findById(code.id)).not.toBeNull();
   });
 });
+
+describe('request size', () => {
+  it('refuses a body over 1 MiB on /slack/events with 413, before any listener runs', async () => {
+    const text = `help ${'x'.repeat(1024 * 1024)}`;
+    const body = new URLSearchParams({ command: '/installcode', text, user_id: STAFF }).toString();
+    const answer = await h.slack.raw(body, {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...h.slack.signedHeaders(body),
+    });
+    expect(answer.status).toBe(413);
+    expect(h.fake.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
+  });
+});
