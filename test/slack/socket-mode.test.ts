@@ -8,7 +8,6 @@ import { WebSocket } from 'ws';
 import { OUTSIDER_MESSAGE } from '../../src/slack/roles.js';
 import {
   FAKE_APP_ID,
-  FAKE_BOT_USER_ID,
   FAKE_TEAM_DOMAIN,
   FAKE_TEAM_ID,
   type FakeSlack,
@@ -18,7 +17,7 @@ import {
   startFakeSlack,
 } from '../support/fake-slack.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { option, type StateValues } from '../support/slack-requests.js';
+import { eventCallback, option, type StateValues } from '../support/slack-requests.js';
 import { ADMIN, BOT_TOKEN, CHANNEL, OUTSIDER, STAFF } from '../support/slack-service.js';
 import {
   ACK_LIMIT_MS,
@@ -155,28 +154,7 @@ function eventsApi(
   return {
     envelope_id: `evt-${next()}`,
     type: 'events_api',
-    payload: {
-      token: 'legacy-verification-token',
-      team_id: FAKE_TEAM_ID,
-      context_team_id: FAKE_TEAM_ID,
-      context_enterprise_id: null,
-      api_app_id: FAKE_APP_ID,
-      event: { event_ts: `${eventTime}.000100`, ...event },
-      type: 'event_callback',
-      event_id: eventId,
-      event_time: eventTime,
-      authorizations: [
-        {
-          enterprise_id: null,
-          team_id: FAKE_TEAM_ID,
-          user_id: FAKE_BOT_USER_ID,
-          is_bot: true,
-          is_enterprise_install: false,
-        },
-      ],
-      is_ext_shared_channel: false,
-      event_context: `4-${Buffer.from(eventId).toString('base64url')}`,
-    },
+    payload: eventCallback(event, eventId, eventTime),
     retry_attempt: options.retryAttempt ?? 0,
     retry_reason: options.retryAttempt ? 'timeout' : '',
     accepts_response_payload: false,

@@ -216,6 +216,32 @@ export function stateValues(values: StateValues): StateValues {
   return structuredClone(values);
 }
 
+/** An Events API `event_callback` envelope, as Slack sends it over HTTP or inside Socket Mode. */
+export function eventCallback(event: Record<string, unknown>, eventId: string, eventTime: number) {
+  return {
+    token: 'legacy-verification-token',
+    team_id: FAKE_TEAM_ID,
+    context_team_id: FAKE_TEAM_ID,
+    context_enterprise_id: null,
+    api_app_id: FAKE_APP_ID,
+    event: { event_ts: `${eventTime}.000100`, ...event },
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: eventTime,
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: FAKE_TEAM_ID,
+        user_id: FAKE_BOT_USER_ID,
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
+    is_ext_shared_channel: false,
+    event_context: `4-${Buffer.from(eventId).toString('base64url')}`,
+  };
+}
+
 /** The request sender: `slackSender({ baseUrl: service.url, signingSecret, fake })`. */
 export function slackSender(options: {
   baseUrl: string;
@@ -464,28 +490,7 @@ export function slackSender(options: {
     async event(event, o = {}) {
       const eventTime = o.eventTime ?? nowSeconds();
       const eventId = o.eventId ?? `Ev${String(next()).padStart(9, '0')}`;
-      const envelope = {
-        token: 'legacy-verification-token',
-        team_id: FAKE_TEAM_ID,
-        context_team_id: FAKE_TEAM_ID,
-        context_enterprise_id: null,
-        api_app_id: FAKE_APP_ID,
-        event: { event_ts: `${eventTime}.000100`, ...event },
-        type: 'event_callback',
-        event_id: eventId,
-        event_time: eventTime,
-        authorizations: [
-          {
-            enterprise_id: null,
-            team_id: FAKE_TEAM_ID,
-            user_id: FAKE_BOT_USER_ID,
-            is_bot: true,
-            is_enterprise_install: false,
-          },
-        ],
-        is_ext_shared_channel: false,
-        event_context: `4-${Buffer.from(eventId).toString('base64url')}`,
-      };
+      const envelope = eventCallback(event, eventId, eventTime);
       const body = JSON.stringify(envelope);
       const answer = await raw(body, {
         'content-type': 'application/json',
