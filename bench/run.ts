@@ -8,7 +8,7 @@ import os from 'node:os';
 import { Writable } from 'node:stream';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { TIME_KEY_LENGTH } from '../src/codes/device-token.js';
+import { TIME_KEY_LENGTH } from '../src/codes/ids.js';
 import { installUrl, renderQrPng } from '../src/codes/qr.js';
 import type { CodeInput } from '../src/codes/rules.js';
 import { loadConfig } from '../src/config.js';

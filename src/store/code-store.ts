@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { normalizeCode } from '../codes/code-text.js';
-import { newRecordId, TIME_KEY_LENGTH, timeKey } from '../codes/device-token.js';
 import { codeError } from '../codes/errors.js';
+import { newRecordId, TIME_KEY_LENGTH, timeKey } from '../codes/ids.js';
 import { limitReachedAfterChange, removalAt, statusAt } from '../codes/lifetime.js';
 import {
   type Actor,

@@ -1,11 +1,12 @@
 /**
  * Every Redis key of the service. Braces are Redis Cluster hash tags: a code's record and all
  * that a redemption of it writes share its record ID's slot, so each script touches one slot,
- * while different codes spread over the cluster.
+ * while different codes spread over the cluster. A record's ID is the name it was created with,
+ * so a name's pointer and the record bearing that name as ID share a slot too.
  */
 export function keysFor(prefix: string) {
   return {
-    /** A code's normalised text → its record ID; renames move only this pointer. */
+    /** Only for a code renamed since its creation: its normalised name → its record ID. */
     name: (normalizedCode: string) => `${prefix}name:{${normalizedCode}}`,
     record: (id: string) => `${prefix}code:{${id}}`,
     history: (id: string) => `${prefix}code:{${id}}:history`,
@@ -15,7 +16,7 @@ export function keysFor(prefix: string) {
     accounts: (id: string) => `${prefix}accounts:{${id}}`,
     /** The account numbers drawn for a username prefix, across every code that uses it. */
     accountNumbers: (usernamePrefix: string) => `${prefix}prefix:{${usernamePrefix}}`,
-    /** Record IDs, which sort by creation time: the list pages through this newest first. */
+    /** Every code as creation instant + ID (see indexMember): the list pages through it newest first. */
     index: `${prefix}codes`,
     redeemFailures: `${prefix}redeem-failures`,
   };

@@ -2,12 +2,12 @@ import { normalizeCode } from '../codes/code-text.js';
 import {
   hashDeviceToken,
   idempotencyKeyHash,
-  newDeviceId,
   newDeviceToken,
   openToken,
   sealToken,
 } from '../codes/device-token.js';
 import { codeError } from '../codes/errors.js';
+import { newDeviceId } from '../codes/ids.js';
 import type { CodeAction } from '../codes/model.js';
 import type { CodeStore } from './code-store.js';
 import { connectRedis, isRedisUnavailable } from './connection.js';

@@ -2,12 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   hashDeviceToken,
   idempotencyKeyHash,
-  newDeviceId,
   newDeviceToken,
-  newRecordId,
   openToken,
   sealToken,
 } from '../../src/codes/device-token.js';
+import { newDeviceId, newRecordId } from '../../src/codes/ids.js';
 
 describe('newDeviceToken', () => {
   it('carries at least 128 bits', () => {

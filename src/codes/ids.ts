@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { CROCKFORD_ALPHABET } from './code-text.js';
+
+/** Identifiers the service makes: devices', records', and instants that sort as text. */
+
+function randomSymbols(count: number): string {
+  let out = '';
+  for (const byte of randomBytes(count)) out += CROCKFORD_ALPHABET[byte & 31];
+  return out.toLowerCase();
+}
+
+export function newDeviceId(): string {
+  return `dev_${randomSymbols(20)}`;
+}
+
+export const TIME_KEY_LENGTH = 9;
+
+/** An instant as 9 base32 symbols that sort as the instants do (good for a thousand years). */
+export function timeKey(instant: number): string {
+  let key = '';
+  for (let t = instant, i = 0; i < TIME_KEY_LENGTH; i++, t = Math.floor(t / 32)) {
+    key = CROCKFORD_ALPHABET[t % 32] + key;
+  }
+  return key.toLowerCase();
+}
+
+/**
+ * A random record ID, for a code whose name is held by another record's ID: lower case, so it
+ * never equals a name (names are upper case), and sorting by creation time like a ULID.
+ */
+export function newRecordId(now = Date.now()): string {
+  return timeKey(now) + randomSymbols(7);
+}
