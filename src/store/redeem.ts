@@ -33,15 +33,13 @@ export interface Redemption {
   deviceId: string;
   deviceToken: string;
   code: { timesUsed: number; usageLimit: number | null; expiresAt: number | null };
-  /** True when this answers a retry with an Idempotency-Key already used. */
-  replayed: boolean;
 }
 
 const DEVICE_KEY_TTL_MS = 24 * 3_600_000;
 /** A key of our own only has to outlive ioredis re-sending the command after a reconnect. */
 const INTERNAL_KEY_TTL_MS = 10 * 60_000;
 
-interface KeptAnswer extends Omit<Redemption, 'action' | 'deviceToken' | 'code' | 'replayed'> {
+interface KeptAnswer extends Omit<Redemption, 'action' | 'deviceToken' | 'code'> {
   /** The action's letter, as the record holds it. */
   action: string;
   sealedToken: string;
@@ -85,7 +83,7 @@ export async function redeemCode(store: CodeStore, request: RedeemRequest): Prom
         await store.followLifetime(name, id, Number(removal)).catch(() => undefined);
       }
       const kept = JSON.parse(answer) as KeptAnswer;
-      return fromKeptAnswer(kept, attempt.idempotencyKey, id, outcome === 'replay');
+      return fromKeptAnswer(kept, attempt.idempotencyKey, id);
     }
     case 'code_expired':
     case 'code_used_up':
@@ -162,18 +160,12 @@ async function redeemRecord(attempt: Attempt, id: string): Promise<string[]> {
   return run(await redis.incr(keys.accountNumbers(first[1] as string)));
 }
 
-function fromKeptAnswer(
-  kept: KeptAnswer,
-  idempotencyKey: string,
-  id: string,
-  replayed: boolean,
-): Redemption {
+function fromKeptAnswer(kept: KeptAnswer, idempotencyKey: string, id: string): Redemption {
   return {
     action: actionOfLetter(kept.action) as CodeAction,
     accountId: kept.accountId,
     deviceId: kept.deviceId,
     deviceToken: openToken(kept.sealedToken, idempotencyKey, id),
     code: { timesUsed: kept.timesUsed, usageLimit: kept.usageLimit, expiresAt: kept.expiresAt },
-    replayed,
   };
 }
