@@ -67,7 +67,7 @@ export async function redisNow(client: RedisClient): Promise<number> {
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (['MaxRetriesPerRequestError', 'ClusterAllFailedError'].includes(error.name)) return true;
-  return /Connection is closed|Command timed out|enableOfflineQueue|ECONNREFUSED|ECONNRESET|Stream isn't writeable|Cluster(All|Down)|CLUSTERDOWN|TRYAGAIN|LOADING|Failed to refresh slots/i.test(
+  return /Connection is closed|connection is not ready|Command timed out|enableOfflineQueue|ECONNREFUSED|ECONNRESET|Stream isn't writeable|Cluster(All|Down)|CLUSTERDOWN|TRYAGAIN|LOADING|Failed to refresh slots/i.test(
     error.message,
   );
 }
