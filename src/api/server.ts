@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config.js';
 import { type Logger, redactUrl } from '../log.js';
@@ -12,6 +11,7 @@ import { registerHealthRoutes } from './health.js';
 import { buildOpenApi } from './openapi.js';
 import { registerRedeemRoute } from './redeem.js';
 import type { RedeemLimiter } from './redeem-limiter.js';
+import { securityHeaders } from './security-headers.js';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -54,14 +54,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     }
   });
 
-  // Security headers on every answer; an API serves no pages, so nothing may be framed or run.
-  app.register(helmet, {
-    global: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-    },
-    frameguard: { action: 'deny' },
+  const security = securityHeaders();
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(security);
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -50,7 +50,7 @@ it('counts redemptions by result, times HTTP by route pattern and Slack listener
 });
 
 it('sets security headers on API answers', async () => {
-  for (const path of ['/api/v1/redeem', '/api/v1/codes', '/healthz']) {
+  for (const path of ['/api/v1/redeem', '/api/v1/codes', '/healthz', '/no-such-route']) {
     const answer = await h.service.call(path === '/api/v1/redeem' ? 'POST' : 'GET', path, {
       body: path === '/api/v1/redeem' ? {} : undefined,
     });
@@ -60,5 +60,7 @@ it('sets security headers on API answers', async () => {
     );
     expect(answer.headers.get('x-frame-options')).toBe('DENY');
     expect(answer.headers.get('strict-transport-security')).toContain('max-age=');
+    expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(answer.headers.get('cross-origin-resource-policy')).toBe('same-origin');
   }
 });
