@@ -54,9 +54,20 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     }
   });
 
+  // Every answer carries the security headers; while draining, what still arrives gets a 503.
   const security = securityHeaders();
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(security);
+    if (!draining) return;
+    reply.header('connection', 'close');
+    return sendError(reply, 503, {
+      error: 'unavailable',
+      message: 'The service is restarting. Try again.',
+    });
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -75,18 +86,6 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       },
       'request',
     );
-  });
-  let draining = false;
-  app.addHook('preClose', async () => {
-    draining = true;
-  });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!draining) return;
-    reply.header('connection', 'close');
-    return sendError(reply, 503, {
-      error: 'unavailable',
-      message: 'The service is restarting. Try again.',
-    });
   });
   app.setErrorHandler((error, request, reply) => {
     if (isRedisUnavailable(error)) metrics.redisErrors.inc({ kind: 'request' });
