@@ -37,6 +37,8 @@ export interface CodePage {
 
 /** How many index entries one filtered list request may look at before it hands back a cursor. */
 const MAX_SCANNED_PER_PAGE = 5_000;
+/** Index entries each new code looks at for codes that are gone (see sweepIndex). */
+const SWEEP_STEP = 3;
 /** Retries of a compare-and-set update that lost a race with a redemption. */
 const MAX_UPDATE_ATTEMPTS = 20;
 
@@ -81,7 +83,39 @@ export class CodeStore {
     };
     const code = { ...fields, id: await this.writeNewRecord(fields) };
     await this.redis.zadd(this.keys.index, 0, indexMember(code));
+    // Housekeeping that the new code does not depend on: a failure here must not fail it.
+    await this.sweepIndex().catch(() => undefined);
     return code;
+  }
+
+  /**
+   * Records leave by their TTL, but their index entries stay until someone lists past them. So
+   * each new code looks at the next few entries of the whole index, in turn, from where the last
+   * one stopped: every expired code's entry goes within (index size / SWEEP_STEP) creations.
+   */
+  private async sweepIndex(): Promise<void> {
+    const after = await this.redis.get(this.keys.indexSweep);
+    const members = await this.redis.zrange(
+      this.keys.index,
+      after ? `(${after}` : '-',
+      '+',
+      'BYLEX',
+      'LIMIT',
+      0,
+      SWEEP_STEP,
+    );
+    const codes = await this.codesOfMembers(members);
+    const stale = members.filter((_, i) => codes[i] === null);
+    if (stale.length) await this.redis.zrem(this.keys.index, ...stale);
+    // At the newest end, start again from the oldest.
+    if (members.length < SWEEP_STEP) await this.redis.del(this.keys.indexSweep);
+    else await this.redis.set(this.keys.indexSweep, members.at(-1) as string);
+  }
+
+  /** The codes behind index entries: null where the code is gone (or was made again since). */
+  private async codesOfMembers(members: string[]): Promise<(InstallCode | null)[]> {
+    const records = await Promise.all(members.map((member) => this.findById(idOfMember(member))));
+    return records.map((code, i) => (code && indexMember(code) === members[i] ? code : null));
   }
 
   /**
@@ -229,10 +263,10 @@ export class CodeStore {
         0,
         batch,
       );
-      const records = await Promise.all(members.map((member) => this.findById(idOfMember(member))));
+      const records = await this.codesOfMembers(members);
       for (const [i, member] of members.entries()) {
         const code = records[i];
-        if (!code || indexMember(code) !== member) {
+        if (!code) {
           await this.redis.zrem(this.keys.index, member);
         } else if (matches(code)) {
           if (codes.length === query.limit) return { codes, nextCursor: after };

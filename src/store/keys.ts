@@ -18,6 +18,8 @@ export function keysFor(prefix: string) {
     accountNumbers: (usernamePrefix: string) => `${prefix}prefix:{${usernamePrefix}}`,
     /** Every code as creation instant + ID (see indexMember): the list pages through it newest first. */
     index: `${prefix}codes`,
+    /** Where the index's sweep for codes that are gone goes on from. */
+    indexSweep: `${prefix}codes-sweep`,
     redeemFailures: `${prefix}redeem-failures`,
   };
 }

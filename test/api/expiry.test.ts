@@ -65,3 +65,27 @@ it('removes a hard-limited code RETENTION after its last use', async () => {
   expect(await redis.exists(`${service.prefix}code:{${id}}`)).toBe(0);
   expect((await service.call('GET', `/api/v1/codes/${code}`)).status).toBe(404);
 });
+
+it('drops the index entries of codes Redis removed, as new codes are made, without anyone listing', async () => {
+  const fresh = await startTestService({ RETENTION: '1s' });
+  try {
+    const expiresAt = new Date(Date.now() + 1_500).toISOString();
+    for (let i = 0; i < 5; i++) {
+      await fresh.call('POST', '/api/v1/codes', {
+        body: { action: 'create_device', accountId: 'gone', expiresAt },
+      });
+    }
+    const index = `${fresh.prefix}codes`;
+    expect(await redis.zcard(index)).toBe(5);
+    await sleep(2_800);
+    // Each new code looks at three entries, in turn from the oldest: four new codes cover them all.
+    for (let i = 0; i < 4; i++) {
+      await fresh.call('POST', '/api/v1/codes', {
+        body: { action: 'create_device', accountId: 'new' },
+      });
+    }
+    expect(await redis.zcard(index)).toBe(4);
+  } finally {
+    await fresh.close();
+  }
+});
