@@ -7,12 +7,19 @@ export interface RedeemLimiterOptions {
   windowMs: number;
 }
 
+/** Past this many remembered addresses, forget those whose block has ended. */
+const PRUNE_ABOVE = 10_000;
+
 /**
  * Brute-force guard: counts redemptions of codes that do not exist, per client address, in Redis
- * (so every replica shares the count). Past the limit, the address is refused until the window ends.
+ * (so every replica shares the count). The failure that goes over the limit is answered 429, and
+ * this replica then refuses the address from memory until the window ends, without asking Redis.
+ * So a redemption of a real code costs no round trip for the guard; an address blocked through
+ * another replica gets at most one more attempt here (which, if it misses, is refused).
  */
 export class RedeemLimiter {
   private readonly limiter: RateLimiterRedis;
+  private readonly blockedUntil = new Map<string, number>();
 
   constructor(
     redis: RedisClient,
@@ -27,13 +34,26 @@ export class RedeemLimiter {
   }
 
   /** Seconds until the address may try again, or 0 when it may now. */
-  async retryAfterSeconds(address: string): Promise<number> {
-    const state = await this.limiter.get(address);
-    if (!state || state.consumedPoints < this.options.maxFailures) return 0;
-    return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+  retryAfterSeconds(address: string, now = Date.now()): number {
+    const until = this.blockedUntil.get(address);
+    if (until === undefined) return 0;
+    if (until <= now) {
+      this.blockedUntil.delete(address);
+      return 0;
+    }
+    return Math.max(1, Math.ceil((until - now) / 1000));
   }
 
-  async recordFailure(address: string): Promise<void> {
-    await this.limiter.penalty(address, 1);
+  /** Counts a failure; answers the seconds to wait when it went over the limit, else 0. */
+  async recordFailure(address: string): Promise<number> {
+    const state = await this.limiter.penalty(address, 1);
+    if (state.consumedPoints <= this.options.maxFailures) return 0;
+    const now = Date.now();
+    if (this.blockedUntil.size > PRUNE_ABOVE) {
+      for (const [known, until] of this.blockedUntil)
+        if (until <= now) this.blockedUntil.delete(known);
+    }
+    this.blockedUntil.set(address, now + state.msBeforeNext);
+    return this.retryAfterSeconds(address, now);
   }
 }

@@ -71,11 +71,7 @@ async function redeem(deps: RedeemDeps, request: FastifyRequest, reply: FastifyR
   if (!body.success) {
     throw new CodeError('invalid_request', 'The request is not valid.', fieldErrorsOf(body.error));
   }
-  const retryAfter = await deps.limiter.retryAfterSeconds(request.ip);
-  if (retryAfter > 0) {
-    reply.header('Retry-After', String(retryAfter));
-    throw codeError('rate_limited');
-  }
+  refuseIfBlocked(reply, deps.limiter.retryAfterSeconds(request.ip));
   try {
     const redemption = await deps.store.redeem({ ...body.data, idempotencyKey });
     return reply.code(200).send({
@@ -87,8 +83,15 @@ async function redeem(deps: RedeemDeps, request: FastifyRequest, reply: FastifyR
     });
   } catch (error) {
     if (error instanceof CodeError && error.kind === 'code_not_found') {
-      await deps.limiter.recordFailure(request.ip);
+      refuseIfBlocked(reply, await deps.limiter.recordFailure(request.ip));
     }
     throw error;
   }
+}
+
+/** 429 with Retry-After while the brute-force guard holds the address. */
+function refuseIfBlocked(reply: FastifyReply, retryAfterSeconds: number): void {
+  if (retryAfterSeconds <= 0) return;
+  reply.header('Retry-After', String(retryAfterSeconds));
+  throw codeError('rate_limited');
 }

@@ -67,3 +67,25 @@ it('handles a Slack event once, even when it is delivered to both replicas', asy
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(fake.callsTo('views.publish')).toHaveLength(1);
 });
+
+it('shares the brute-force count: an address over the limit through one replica is refused by the other', async () => {
+  // Runs last: it blocks this test's one client address (127.0.0.1) on both replicas.
+  const [a, b] = replicas as [TestService, TestService];
+  const created = await a.call('POST', '/api/v1/codes', {
+    body: { action: 'create_device', accountId: 'acct-rl' },
+  });
+  const guess = (replica: TestService, i: number) =>
+    replica.call('POST', '/api/v1/redeem', { body: redeemBody(`GUESS-${i}-0000`) });
+  for (let i = 0; i < 20; i++) expect((await guess(i % 2 ? a : b, i)).status).toBe(404);
+  const over = await guess(a, 20);
+  expect(over.status).toBe(429);
+  expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(
+    (await a.call('POST', '/api/v1/redeem', { body: redeemBody(created.body.code) })).status,
+  ).toBe(429);
+  // The other replica learns it from the shared count at the address's next miss.
+  expect((await guess(b, 21)).status).toBe(429);
+  expect(
+    (await b.call('POST', '/api/v1/redeem', { body: redeemBody(created.body.code) })).status,
+  ).toBe(429);
+});
