@@ -2,7 +2,7 @@
  * `/installcode` and the code menu of a list, end to end: signed requests over HTTP to the whole
  * service, the app's Web API calls answered by the fake Slack.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallCode } from '../../src/codes/model.js';
 import type { CodeInput } from '../../src/codes/rules.js';
 import type { FakeSlackView } from '../support/fake-slack.js';
@@ -14,7 +14,6 @@ import {
   block,
   button,
   CODE_FORMAT,
-  clearCodes,
   codeBlockOf,
   codeMenus,
   eventually,
@@ -26,18 +25,16 @@ import {
   sleep,
   textOf,
   timedSender,
+  useSlackHarness,
 } from './helpers.js';
 
 let h: SlackHarness;
 let slack: SlackSender;
 
-beforeAll(async () => {
-  h = await startSlackHarness();
-  slack = timedSender(h.slack);
+useSlackHarness((harness, sender) => {
+  h = harness;
+  slack = sender;
 });
-afterAll(() => h.close());
-beforeEach(() => clearCodes(h.service.store));
-afterEach(() => h.fake.reset());
 
 const create = (input: CodeInput = {}, by = STAFF) =>
   h.service.store.createCode({ ...GROUP, ...input }, by);

@@ -2,25 +2,18 @@
  * The editor modal (its buttons, its radio buttons and its submission), the global shortcut and
  * the App Home, end to end over signed HTTP requests.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CodeInput } from '../../src/codes/rules.js';
 import type { FakeSlackView } from '../support/fake-slack.js';
 import { decodeQr } from '../support/qr.js';
 import { redeemBody } from '../support/service.js';
 import { field, option, type SlackSender } from '../support/slack-requests.js';
-import {
-  CHANNEL,
-  OUTSIDER,
-  type SlackHarness,
-  STAFF,
-  startSlackHarness,
-} from '../support/slack-service.js';
+import { CHANNEL, OUTSIDER, type SlackHarness, STAFF } from '../support/slack-service.js';
 import {
   block,
   blockIds,
   button,
   CODE_FORMAT,
-  clearCodes,
   codeBlockOf,
   type EditorEntry,
   editorValues,
@@ -30,20 +23,17 @@ import {
   settle,
   sleep,
   textOf,
-  timedSender,
   typed,
+  useSlackHarness,
 } from './helpers.js';
 
 let h: SlackHarness;
 let slack: SlackSender;
 
-beforeAll(async () => {
-  h = await startSlackHarness();
-  slack = timedSender(h.slack);
+useSlackHarness((harness, sender) => {
+  h = harness;
+  slack = sender;
 });
-afterAll(() => h.close());
-beforeEach(() => clearCodes(h.service.store));
-afterEach(() => h.fake.reset());
 
 const create = (input: CodeInput = {}, by = STAFF) =>
   h.service.store.createCode({ ...GROUP, ...input }, by);

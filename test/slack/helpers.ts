@@ -2,11 +2,12 @@
  * Shared pieces of the Slack end-to-end tests: a sender that times every request (Slack gives an
  * app 3 seconds to answer), readers of the views and messages the app sends, and small waits.
  */
-import { expect, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import type { CodeInput } from '../../src/codes/rules.js';
 import type { CodeStore } from '../../src/store/code-store.js';
 import type { FakeSlack, FakeSlackResponse, FakeSlackView } from '../support/fake-slack.js';
 import { field, type SlackSender, type StateValues } from '../support/slack-requests.js';
+import { type SlackHarness, startSlackHarness } from '../support/slack-service.js';
 
 /** Slack drops an answer that takes longer than this. */
 export const ACK_LIMIT_MS = 3000;
@@ -175,4 +176,19 @@ export function responseTo(
   predicate: (r: FakeSlackResponse) => boolean = () => true,
 ) {
   return fake.waitForResponse((r) => r.id === id && predicate(r));
+}
+
+/**
+ * A harness for the whole test file, started once: each test starts with no codes, and with the
+ * fake's record of calls forgotten after it. `use` receives the harness and a timed sender.
+ */
+export function useSlackHarness(use: (harness: SlackHarness, slack: SlackSender) => void): void {
+  let harness: SlackHarness;
+  beforeAll(async () => {
+    harness = await startSlackHarness();
+    use(harness, timedSender(harness.slack));
+  });
+  afterAll(() => harness.close());
+  beforeEach(() => clearCodes(harness.service.store));
+  afterEach(() => harness.fake.reset());
 }

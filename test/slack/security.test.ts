@@ -2,7 +2,7 @@
  * Who may do what, which requests are believed, and delivery: forged and stale requests are
  * refused, Slack's retries repeat nothing, and every answer comes well inside 3 seconds.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallCode } from '../../src/codes/model.js';
 import type { FakeSlackView } from '../support/fake-slack.js';
 import { field, nowSeconds, option, type SlackSender } from '../support/slack-requests.js';
@@ -18,7 +18,6 @@ import {
   ACK_LIMIT_MS,
   button,
   CODE_FORMAT,
-  clearCodes,
   editorValues,
   GROUP,
   initialCode,
@@ -28,18 +27,16 @@ import {
   textOf,
   timedSender,
   typed,
+  useSlackHarness,
 } from './helpers.js';
 
 let h: SlackHarness;
 let slack: SlackSender;
 
-beforeAll(async () => {
-  h = await startSlackHarness();
-  slack = timedSender(h.slack);
+useSlackHarness((harness, sender) => {
+  h = harness;
+  slack = sender;
 });
-afterAll(() => h.close());
-beforeEach(() => clearCodes(h.service.store));
-afterEach(() => h.fake.reset());
 
 const create = (description = 'Protected') =>
   h.service.store.createCode({ ...GROUP, description }, STAFF);
