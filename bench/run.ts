@@ -14,7 +14,10 @@ import type { CodeInput } from '../src/codes/rules.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
-import { CodeStore } from '../src/store/code-store.js';
+import { keysFor } from '../src/store/keys.js';
+import { RedisClock } from '../src/store/redis-clock.js';
+import { defineScripts } from '../src/store/scripts/index.js';
+import { CodeService } from '../src/use-cases/code-service.js';
 import { startFakeSlack } from '../test/support/fake-slack.js';
 import { freePort, startTestRedis, type TestRedis } from '../test/support/redis-server.js';
 import { slackSender } from '../test/support/slack-requests.js';
@@ -58,7 +61,7 @@ function groupInput(i: number): CodeInput {
 }
 
 /** Creates `count` codes through the store, `parallel` at a time. */
-async function fill(store: CodeStore, count: number, parallel = 64): Promise<void> {
+async function fill(store: CodeService, count: number, parallel = 64): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -182,7 +185,7 @@ async function benchSlackAck(redis: TestRedis) {
     LOG_LEVEL: 'silent',
   });
   const service = await startService(config, silent, { host: '127.0.0.1' });
-  await fill(service.store, 10_000);
+  await fill(service.codes, 10_000);
   const slack = slackSender({ baseUrl: service.url, signingSecret: 'bench-secret', fake });
   for (const text of ['list', 'add']) {
     const samples = await timeEach(300, () => slack.command(text, { userId: 'UBENCH' }));
@@ -198,14 +201,17 @@ async function benchSlackAck(redis: TestRedis) {
   await fake.close();
 }
 
+/** The service's use cases on a client of the bench's own. */
+async function codeServiceOn(client: Redis, keyPrefix: string): Promise<CodeService> {
+  defineScripts(client);
+  const clock = new RedisClock(client);
+  await clock.probe();
+  return new CodeService(client, keysFor(keyPrefix), clock, 7 * 86_400_000);
+}
+
 async function benchList(redis: TestRedis) {
   const client = new Redis(redis.url);
-  const store = new CodeStore(client as never, {
-    keyPrefix: 'bench:list:',
-    retentionMs: 7 * 86_400_000,
-  });
-  const { defineScripts } = await import('../src/store/scripts.js');
-  defineScripts(client);
+  const store = await codeServiceOn(client, 'bench:list:');
   const started = performance.now();
   await fill(store, 100_000);
   notes.push(
@@ -245,9 +251,7 @@ async function benchQr() {
 async function benchMemory() {
   const redis = await startTestRedis();
   const client = new Redis(redis.url);
-  const { defineScripts } = await import('../src/store/scripts.js');
-  defineScripts(client);
-  const store = new CodeStore(client as never, { keyPrefix: 'ic:', retentionMs: 7 * 86_400_000 });
+  const store = await codeServiceOn(client, 'ic:');
   const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
   await store.createCode(groupInput(0), 'bench');
   const before = await usedMemory();

@@ -5,13 +5,17 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createSlackApp } from './slack/app.js';
-import { CodeStore } from './store/code-store.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
 import { type EmbeddedRedis, redisAnswers, startEmbeddedRedis } from './store/embedded-redis.js';
+import { EventClaims } from './store/event-claims.js';
+import { keysFor } from './store/keys.js';
+import { RedisClock } from './store/redis-clock.js';
+import { CodeService } from './use-cases/code-service.js';
 
 export interface Service {
   url: string;
-  store: CodeStore;
+  codes: CodeService;
+  clock: RedisClock;
   redis: RedisClient;
   close(): Promise<void>;
 }
@@ -39,16 +43,17 @@ export async function startService(
   watchConnection(redis, logger, metrics);
   await connectRedis(redis);
 
-  const store = new CodeStore(redis, {
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    retentionMs: config.RETENTION,
-  });
+  const keys = keysFor(config.REDIS_KEY_PREFIX);
+  const clock = new RedisClock(redis);
+  clock.start();
+  await clock.probe();
+  const codes = new CodeService(redis, keys, clock, config.RETENTION);
   const limiter = new RedeemLimiter(redis, {
-    keyPrefix: store.keys.redeemFailures,
+    keyPrefix: keys.redeemFailures,
     maxFailures: config.REDEEM_MAX_FAILURES,
     windowMs: config.REDEEM_FAILURE_WINDOW,
   });
-  const slack = createSlackApp(config, store, logger, metrics);
+  const slack = createSlackApp(config, codes, new EventClaims(redis, keys), logger, metrics);
   if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
   if (!config.API_TOKEN) {
     logger.info('API_TOKEN is not set: the management API is off (its routes answer 404)');
@@ -57,7 +62,8 @@ export async function startService(
   const app = buildHttpApp({
     config,
     logger,
-    store,
+    redis,
+    codes,
     limiter,
     metrics,
     slackListener: slack?.listener,
@@ -69,11 +75,13 @@ export async function startService(
 
   return {
     url: `http://127.0.0.1:${port}`,
-    store,
+    codes,
+    clock,
     redis,
     async close() {
       await slack?.stop();
       await app.close();
+      clock.stop();
       await redis.quit().catch(() => redis.disconnect());
       await embedded?.stop();
     },

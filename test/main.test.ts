@@ -140,7 +140,7 @@ describe('embedded redis-server', () => {
       host: '127.0.0.1',
       defaultRedis,
     });
-    const created = await first.store.createCode(
+    const created = await first.codes.createCode(
       { action: 'create_device', accountId: 'acct-1' },
       'api',
     );
@@ -156,7 +156,7 @@ describe('embedded redis-server', () => {
       defaultRedis,
     });
     try {
-      expect((await second.store.getCode(created.code)).id).toBe(created.id);
+      expect((await second.codes.getCode(created.code)).id).toBe(created.id);
     } finally {
       await second.close();
     }

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { CodeError } from '../codes/errors.js';
 import { API_ACTOR, CODE_STATUSES } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
-import { fieldErrorsOf, parseCodeInput } from '../codes/rules.js';
-import type { CodeStore } from '../store/code-store.js';
+import { fieldErrorsOf } from '../codes/rules.js';
+import type { CodeService } from '../use-cases/code-service.js';
 import { sendError } from './errors.js';
 import { presentCode, presentHistory } from './present.js';
 
@@ -25,7 +25,7 @@ export const listQuerySchema = z.strictObject({
 });
 
 interface Deps {
-  store: CodeStore;
+  codes: CodeService;
   apiToken: string;
   installUrlTemplate: string;
 }
@@ -34,7 +34,7 @@ type CodeRequest = FastifyRequest<{ Params: { code: string } }>;
 
 /** The management API of SPEC §3, behind `Authorization: Bearer $API_TOKEN`. */
 export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
-  const { store } = deps;
+  const { codes } = deps;
   const expectedDigest = digest(deps.apiToken);
 
   app.register(async (api) => {
@@ -52,9 +52,8 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
     });
 
     api.post('/api/v1/codes', async (request, reply) => {
-      const input = parseCodeInput(request.body, { current: null, now: await store.now() });
-      const code = await store.createCode(input, API_ACTOR);
-      return withVersion(reply.code(201), code.version).send(presentCode(code, await store.now()));
+      const code = await codes.createCode(request.body, API_ACTOR);
+      return withVersion(reply.code(201), code.version).send(presentCode(code, code.updatedAt));
     });
 
     api.get('/api/v1/codes', async (request) => {
@@ -65,7 +64,7 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
           'The query is not valid.',
           fieldErrorsOf(query.error),
         );
-      const [page, now] = await Promise.all([store.listCodes(query.data), store.now()]);
+      const [page, now] = await Promise.all([codes.listCodes(query.data), codes.now()]);
       return {
         codes: page.codes.map((code) => presentCode(code, now)),
         nextCursor: page.nextCursor,
@@ -73,32 +72,32 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
     });
 
     api.get('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
-      const [code, now] = await Promise.all([store.getCode(request.params.code), store.now()]);
+      const [code, now] = await Promise.all([codes.getCode(request.params.code), codes.now()]);
       return withVersion(reply, code.version).send(presentCode(code, now));
     });
 
     api.patch('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
       const expectedVersion = ifMatchVersion(request);
-      const current = await store.getCode(request.params.code);
-      const input = parseCodeInput(request.body, { current, now: await store.now() });
-      const code = await store.updateCode(current, input, API_ACTOR, expectedVersion);
-      return withVersion(reply, code.version).send(presentCode(code, await store.now()));
+      const current = await codes.getCode(request.params.code);
+      const code = await codes.updateCode(current, request.body, API_ACTOR, { expectedVersion });
+      // The change's own clock reading: no second round trip to show its status.
+      return withVersion(reply, code.version).send(presentCode(code, code.updatedAt));
     });
 
     api.delete('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
       const expectedVersion = ifMatchVersion(request);
-      await store.deleteCode(await store.getCode(request.params.code), expectedVersion);
+      await codes.deleteCode(await codes.getCode(request.params.code), expectedVersion);
       return reply.code(204).send();
     });
 
     api.get('/api/v1/codes/:code/qr.png', async (request: CodeRequest, reply) => {
-      const code = await store.getCode(request.params.code);
+      const code = await codes.getCode(request.params.code);
       const png = await renderQrPng(installUrl(deps.installUrlTemplate, code.code));
       return reply.type('image/png').header('Cache-Control', 'no-store').send(png);
     });
 
     api.get('/api/v1/codes/:code/history', async (request: CodeRequest) => {
-      return presentHistory(await store.history(await store.getCode(request.params.code)));
+      return presentHistory(await codes.history(await codes.getCode(request.params.code)));
     });
   });
 }

@@ -5,8 +5,8 @@ import { CodeError, codeError } from '../codes/errors.js';
 import { CODE_ACTIONS } from '../codes/model.js';
 import { fieldErrorsOf } from '../codes/rules.js';
 import type { Metrics } from '../metrics.js';
-import type { CodeStore } from '../store/code-store.js';
 import { isRedisUnavailable } from '../store/connection.js';
+import type { CodeService } from '../use-cases/code-service.js';
 import type { RedeemLimiter } from './redeem-limiter.js';
 
 const deviceText = z.string().max(200, 'at most 200 characters');
@@ -36,7 +36,7 @@ export const redemptionSchema = z.object({
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
 
-type RedeemDeps = { store: CodeStore; limiter: RedeemLimiter; metrics: Metrics };
+type RedeemDeps = { codes: CodeService; limiter: RedeemLimiter; metrics: Metrics };
 
 export function registerRedeemRoute(app: FastifyInstance, deps: RedeemDeps) {
   app.post('/api/v1/redeem', async (request, reply) => {
@@ -73,7 +73,7 @@ async function redeem(deps: RedeemDeps, request: FastifyRequest, reply: FastifyR
   }
   refuseIfBlocked(reply, deps.limiter.retryAfterSeconds(request.ip));
   try {
-    const redemption = await deps.store.redeem({ ...body.data, idempotencyKey });
+    const redemption = await deps.codes.redeem({ ...body.data, idempotencyKey });
     return reply.code(200).send({
       action: redemption.action,
       accountId: redemption.accountId,

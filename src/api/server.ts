@@ -3,8 +3,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Config } from '../config.js';
 import { type Logger, redactUrl } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { CodeStore } from '../store/code-store.js';
+import type { RedisClient } from '../store/connection.js';
 import { isRedisUnavailable } from '../store/connection.js';
+import type { CodeService } from '../use-cases/code-service.js';
 import { registerCodeRoutes } from './codes.js';
 import { errorReply, sendError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
@@ -20,7 +21,8 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
 export interface HttpDeps {
   config: Config;
   logger: Logger;
-  store: CodeStore;
+  redis: RedisClient;
+  codes: CodeService;
   limiter: RedeemLimiter;
   metrics: Metrics;
   /** Takes `/slack/*` requests (the Bolt receiver), when the Slack side is on. */
@@ -29,7 +31,7 @@ export interface HttpDeps {
 
 /** The one HTTP server: Slack's events, the API, health. */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
-  const { config, logger, store, metrics } = deps;
+  const { config, logger, codes, metrics } = deps;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request lines would log whole URLs, codes in them; onResponse logs them masked.
@@ -95,7 +97,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     sendError(reply, 404, { error: 'not_found', message: 'No such route.' }),
   );
 
-  registerHealthRoutes(app, store.redis);
+  registerHealthRoutes(app, deps.redis);
   registerRedeemRoute(app, deps);
   const openApi = buildOpenApi();
   app.get('/api/v1/openapi.json', async () => openApi);
@@ -104,7 +106,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   );
   if (config.API_TOKEN) {
     registerCodeRoutes(app, {
-      store,
+      codes,
       apiToken: config.API_TOKEN,
       installUrlTemplate: config.INSTALL_URL_TEMPLATE,
     });

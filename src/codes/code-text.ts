@@ -22,3 +22,15 @@ export function maskCode(text: string): string {
   const normal = normalizeCode(text);
   return `${normal.slice(0, Math.min(4, Math.floor(normal.length / 3)))}…`;
 }
+
+const NAME = /^[A-Z0-9]{4,64}$/;
+
+/**
+ * The name a code is stored and found under: its normalised form, or null when no code can be
+ * written so (fewer than 4 letters or digits, other characters). Only names ever become keys, so
+ * no text a client sends can reach Redis as a key of another slot (a `}` would move the hash tag).
+ */
+export function codeName(text: string): string | null {
+  const name = normalizeCode(text);
+  return NAME.test(name) ? name : null;
+}

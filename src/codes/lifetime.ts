@@ -4,6 +4,24 @@ type LifetimeFields = Pick<
   InstallCode,
   'expiresAt' | 'usageLimit' | 'usageLimitDelaySeconds' | 'timesUsed' | 'limitReachedAt'
 >;
+type Instants = Partial<
+  Pick<InstallCode, 'createdAt' | 'updatedAt' | 'lastUsedAt' | 'limitReachedAt'>
+>;
+
+/**
+ * A code's time: the later of the clock and the latest instant the code records. Time never runs
+ * backwards for a code, so a clock that steps back neither reopens it nor lengthens its delay.
+ * The redemption script computes the same (scripts/lua.ts: latestInstant).
+ */
+export function codeTime(code: Instants, now: number): number {
+  return Math.max(
+    now,
+    code.createdAt ?? 0,
+    code.updatedAt ?? 0,
+    code.lastUsedAt ?? 0,
+    code.limitReachedAt ?? 0,
+  );
+}
 
 /** When the usage limit stops use: the instant it was reached plus the delay; null while not reached. */
 export function limitEndsAt(code: LifetimeFields): number | null {
@@ -17,7 +35,8 @@ export function usableUntil(code: LifetimeFields): number | null {
   return ends.length ? Math.min(...ends) : null;
 }
 
-export function statusAt(code: LifetimeFields, now: number): CodeStatus {
+export function statusAt(code: LifetimeFields & Instants, clock: number): CodeStatus {
+  const now = codeTime(code, clock);
   const limitEnd = limitEndsAt(code);
   if (
     code.expiresAt !== null &&

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generateCode } from './code-text.js';
+import { codeName, generateCode } from './code-text.js';
 import { CodeError, type FieldErrors } from './errors.js';
 import {
   CODE_ACTIONS,
@@ -18,7 +18,7 @@ export const MIN_DELAY_SECONDS = 60;
 export const MAX_DELAY_SECONDS = 365 * 86_400;
 
 export const MESSAGES = {
-  code: '4 to 64 characters: letters, digits, - and _, with at least one letter or digit',
+  code: '4 to 64 characters: letters, digits, - and _, of which at least 4 letters or digits',
   description: 'at most 200 characters',
   expiresAt: 'a date and time in ISO-8601, like 2026-12-31T23:59:00Z',
   expiresAtPast: 'must be in the future',
@@ -40,7 +40,8 @@ const text = (pattern: RegExp, message: string) =>
 /** The editable fields as JSON carries them; `null` clears a field, absence keeps it. */
 export const codeInputSchema = z
   .strictObject({
-    code: text(CODE_TEXT, MESSAGES.code).refine((c) => /[A-Za-z0-9]/.test(c), MESSAGES.code),
+    // Separators never count toward a code's strength: `____a` is the one-symbol code `A`.
+    code: text(CODE_TEXT, MESSAGES.code).refine((c) => codeName(c) !== null, MESSAGES.code),
     description: z
       .string({ error: MESSAGES.description })
       .max(200, MESSAGES.description)
@@ -81,22 +82,39 @@ export function fieldErrorsOf(error: z.ZodError): FieldErrors {
   return fields;
 }
 
-/**
- * The input's shape, checked. Given the code it would change (`current`, null when creating) and
- * the time, a refusal also names what the rules across fields find in the fields that are
- * well-formed, so that a person sees every problem at once.
- */
-export function parseCodeInput(
-  raw: unknown,
-  context?: { current: CodeSettings | null; now: number },
-): CodeInput {
+/** The input's shape alone, checked: each field's type and format, and no unknown fields. */
+export function parseCodeInput(raw: unknown): CodeInput {
   const parsed = codeInputSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const shape = fieldErrorsOf(parsed.error);
-  const rules = context
-    ? ruleErrorsOf(withoutFields(raw, shape), context.current, context.now)
-    : {};
-  throw invalid({ ...rules, ...shape });
+  if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
+  return parsed.data;
+}
+
+/**
+ * The settings that `raw` asks for, over `current` (null when creating), checked as a whole
+ * against one reading of the clock. A refusal names every problem at once: the shape's, the
+ * rules' across the fields that are well-formed, and `knownErrors` (fields an adapter could not
+ * even read, such as a date a form could not parse).
+ */
+export function validateCode(
+  raw: unknown,
+  current: CodeSettings | null,
+  now: number,
+  knownErrors: FieldErrors = {},
+): CodeSettings {
+  const parsed = codeInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    const shape = fieldErrorsOf(parsed.error);
+    const rules = ruleErrorsOf(withoutFields(raw, shape), current, now);
+    throw invalid({ ...rules, ...shape, ...knownErrors });
+  }
+  try {
+    const settings = resolveSettings(parsed.data, current, now);
+    if (Object.keys(knownErrors).length) throw invalid(knownErrors);
+    return settings;
+  } catch (error) {
+    if (error instanceof CodeError) throw invalid({ ...error.fields, ...knownErrors });
+    throw error;
+  }
 }
 
 function withoutFields(raw: unknown, fields: FieldErrors): unknown {

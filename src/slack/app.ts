@@ -11,7 +11,8 @@ import type { RequestListener } from '../api/server.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { CodeStore } from '../store/code-store.js';
+import type { EventClaims } from '../store/event-claims.js';
+import type { CodeService } from '../use-cases/code-service.js';
 import type { SlackServices } from './code-actions.js';
 import { registerListeners } from './listeners/index.js';
 
@@ -31,7 +32,8 @@ const SLACK_BODY_LIMIT_BYTES = 1024 * 1024;
  */
 export function createSlackApp(
   config: Config,
-  store: CodeStore,
+  codes: CodeService,
+  eventClaims: EventClaims,
   logger: Logger,
   metrics: Metrics,
 ): SlackApp | null {
@@ -44,7 +46,8 @@ export function createSlackApp(
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
   };
   const services: SlackServices = {
-    store,
+    codes,
+    eventClaims,
     roles: { admins: config.ADMIN_USER_IDS, staff: config.STAFF_USER_IDS },
     adminChannelId: config.ADMIN_CHANNEL_ID,
     installUrlTemplate: config.INSTALL_URL_TEMPLATE,

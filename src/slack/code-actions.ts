@@ -4,7 +4,8 @@ import { generateCode } from '../codes/code-text.js';
 import { CodeError } from '../codes/errors.js';
 import type { InstallCode } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
-import type { CodeStore } from '../store/code-store.js';
+import type { EventClaims } from '../store/event-claims.js';
+import type { CodeService } from '../use-cases/code-service.js';
 import { blankDraft, draftOf, type EditorContext } from './editor-form.js';
 import { ADMINS_ONLY_MESSAGE, type Role, type RoleConfig, roleOf } from './roles.js';
 import { buildCodeCard, qrComment } from './views/code-card.js';
@@ -27,7 +28,8 @@ export interface ReplyMessage {
 export type Reply = (message: ReplyMessage) => Promise<void>;
 
 export interface SlackServices {
-  store: CodeStore;
+  codes: CodeService;
+  eventClaims: EventClaims;
   roles: RoleConfig;
   adminChannelId: string | undefined;
   installUrlTemplate: string;
@@ -68,8 +70,8 @@ export async function replyWithList(
 ) {
   const cursor = position.cursors.at(-1) || null;
   const [page, now] = await Promise.all([
-    services.store.listCodes({ limit: LIST_PAGE_SIZE, cursor, q: position.q || null }),
-    services.store.now(),
+    services.codes.listCodes({ limit: LIST_PAGE_SIZE, cursor, q: position.q || null }),
+    services.codes.now(),
   ]);
   const text = page.codes.length
     ? `${page.codes.length} installation codes`
@@ -95,7 +97,7 @@ export async function sendQrToRequester(
     request.client,
     channelId,
     code,
-    qrComment(code, await services.store.now()),
+    qrComment(code, await services.codes.now()),
   );
   // From the App Home (no conversation) the upload in the DM says it all.
   if (request.channelId && request.channelId !== channelId) {
@@ -112,7 +114,7 @@ export async function shareCode(
   code: InstallCode,
   channelId: string,
 ) {
-  const now = await services.store.now();
+  const now = await services.codes.now();
   try {
     await uploadQr(
       services,
@@ -132,7 +134,7 @@ export async function shareCode(
     }
     throw error;
   }
-  await services.store.addHistory(code, { by: request.userId, type: 'shared', channel: channelId });
+  await services.codes.addHistory(code, { by: request.userId, type: 'shared', channel: channelId });
   if (request.channelId !== channelId)
     await request.reply({ text: `Shared \`${code.code}\` in <#${channelId}>.` });
 }
@@ -158,12 +160,12 @@ export async function replyWithHistory(
   request: Request,
   code: InstallCode,
 ) {
-  const events = await services.store.history(code);
+  const events = await services.codes.history(code);
   await request.reply({ text: `History of ${code.code}`, blocks: buildHistory(code, events) });
 }
 
 export async function askToDelete(services: SlackServices, request: Request, code: InstallCode) {
-  const now = await services.store.now();
+  const now = await services.codes.now();
   await request.reply({ text: `Remove ${code.code}?`, blocks: buildDeletePrompt(code, now) });
 }
 
@@ -177,13 +179,13 @@ export async function removeOrRequest(
   codeId: string,
   role: Role,
 ) {
-  const code = await services.store.findById(codeId);
+  const code = await services.codes.findById(codeId);
   if (!code) {
     await request.reply({ text: 'That code is already gone.', replace: true });
     return;
   }
   if (role === 'admin') {
-    await services.store.deleteCode(code);
+    await services.codes.deleteCode(code);
     await request.reply({
       text: `Removed \`${code.code}\`.`,
       blocks: buildDecision(`:wastebasket: <@${request.userId}> removed \`${code.code}\`.`),
@@ -191,7 +193,7 @@ export async function removeOrRequest(
     });
     return;
   }
-  const blocks = buildDeleteRequest(code, await services.store.now(), request.userId);
+  const blocks = buildDeleteRequest(code, await services.codes.now(), request.userId);
   const text = `<@${request.userId}> asks to remove ${code.code}`;
   for (const channel of await adminConversations(services, request.client)) {
     await request.client.chat.postMessage({ channel, text, blocks });
@@ -232,13 +234,13 @@ export async function decideRequest(
     });
     return;
   }
-  const code = await services.store.findById(value.id);
+  const code = await services.codes.findById(value.id);
   const name = code ? `\`${code.code}\`` : 'the code';
   let text: string;
   if (!code)
     text = `:information_source: ${name} was already gone when <@${request.userId}> looked.`;
   else if (remove) {
-    await services.store.deleteCode(code);
+    await services.codes.deleteCode(code);
     text = `:wastebasket: <@${request.userId}> removed ${name}, as <@${value.requestedBy}> asked.`;
   } else
     text = `:no_entry_sign: <@${request.userId}> kept ${name}; <@${value.requestedBy}> asked to remove it.`;

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { defineScripts } from './scripts.js';
+import { defineScripts } from './scripts/index.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -55,12 +55,6 @@ export async function connectRedis(client: RedisClient, timeoutMs = 10_000): Pro
     };
     client.on('ready', onReady);
   });
-}
-
-/** Redis's own clock in epoch milliseconds: the one clock every replica agrees on. */
-export async function redisNow(client: RedisClient): Promise<number> {
-  const [seconds, micros] = await client.time();
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
 /** Whether an error means Redis could not be reached (as opposed to a bug or a refused command). */

@@ -9,18 +9,20 @@ export function keysFor(prefix: string) {
     /** Only for a code renamed since its creation: its normalised name → its record ID. */
     name: (normalizedCode: string) => `${prefix}name:{${normalizedCode}}`,
     record: (id: string) => `${prefix}code:{${id}}`,
+    /** The newest events of a code; lives as long as its record. */
     history: (id: string) => `${prefix}code:{${id}}:history`,
+    /** The registry: the newest devices that redemptions of the code installed; lives as long as its record. */
+    devices: (id: string) => `${prefix}code:{${id}}:devices`,
     idempotency: (id: string, keyHash: string) => `${prefix}code:{${id}}:idem:${keyHash}`,
-    /** The device registry: what redemptions of this code installed (kept after the code is gone). */
-    devices: (id: string) => `${prefix}devices:{${id}}`,
-    accounts: (id: string) => `${prefix}accounts:{${id}}`,
-    /** The account numbers drawn for a username prefix, across every code that uses it. */
-    accountNumbers: (usernamePrefix: string) => `${prefix}prefix:{${usernamePrefix}}`,
+    /** The account numbers drawn for the username prefixes of one stem (see drawAccountNumberScript). */
+    accountNumbers: (stem: string) => `${prefix}account-numbers:{${stem}}`,
     /** Every code as creation instant + ID (see indexMember): the list pages through it newest first. */
     index: `${prefix}codes`,
     /** Where the index's sweep for codes that are gone goes on from. */
     indexSweep: `${prefix}codes-sweep`,
     redeemFailures: `${prefix}redeem-failures`,
+    /** A Slack event ID claimed by the replica that handles it. */
+    slackEvent: (eventId: string) => `${prefix}slack-event:${eventId}`,
   };
 }
 

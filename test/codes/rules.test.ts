@@ -102,7 +102,7 @@ describe('parseCodeInput', () => {
   });
 
   describe('code', () => {
-    it.each(['abcd', 'ABCD', '1234', 'a-b_', 'Ab9-_xYz', 'ABCD-EFGH-JKMN', 'x'.repeat(64)])(
+    it.each(['abcd', 'ABCD', '1234', 'a-b_c-d', 'Ab9-_xYz', 'ABCD-EFGH-JKMN', 'x'.repeat(64)])(
       'accepts %s',
       (code) => {
         expect(parseCodeInput({ code })).toEqual({ code });
@@ -118,6 +118,10 @@ describe('parseCodeInput', () => {
       ['a dot', 'abcd.efgh'],
       ['a non-ASCII letter', 'ÄBCD'],
       ['a slash', 'abcd/efgh'],
+      // Separators never count toward the 4: `____a` would be the one-symbol code `A`.
+      ['one letter among separators', '____a'],
+      ['three letters or digits among separators', 'a-b_9---'],
+      ['separators only', '----'],
     ])('refuses a code with %s', (_, code) => {
       const fields = rejectedFields({ code });
       expect(Object.keys(fields)).toEqual(['code']);

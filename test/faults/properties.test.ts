@@ -19,8 +19,8 @@ import {
   type CodeInput,
   MAX_DELAY_SECONDS,
   MIN_DELAY_SECONDS,
-  parseCodeInput,
   resolveSettings,
+  validateCode,
 } from '../../src/codes/rules.js';
 import { parseCommand } from '../../src/slack/command-text.js';
 
@@ -430,7 +430,7 @@ describe('resolveSettings', () => {
         now,
         (raw, before, at) => {
           try {
-            parseCodeInput(raw, { current: before, now: at });
+            validateCode(raw, before, at);
           } catch (error) {
             expect(error).toBeInstanceOf(CodeError);
             expect((error as CodeError).kind).toBe('invalid_request');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { redeemBody, startTestService, type TestService } from '../support/service.js';
+import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
 
 /**
  * Redis crashes (SIGKILL) and comes back while devices redeem: the service answers every request
@@ -86,14 +86,7 @@ let killedAt = 0;
  * sent) that were not answered 200: each is a redemption the device was told had failed.
  */
 async function countedWithout200(code: string, all: Attempt[]) {
-  const { store } = service;
-  const { id } = await store.getCode(code);
-  const registered = await store.redis.hgetall(store.keys.devices(id));
-  const names = new Set(
-    Object.values(registered).map(
-      (json) => (JSON.parse(json) as { device: { name: string } }).device.name,
-    ),
-  );
+  const names = new Set((await registryOf(service, code)).map((entry) => entry.device.name));
   return all
     .filter((a) => names.has(a.name) && a.status !== 200)
     .map((a) => ({

@@ -36,8 +36,8 @@ function textOf(response: FakeSlackResponse): string {
 }
 
 async function sharedEvents(code: string) {
-  const stored = await h.service.store.getCode(code);
-  return (await h.service.store.history(stored)).filter((e) => e.type === 'shared');
+  const stored = await h.service.codes.getCode(code);
+  return (await h.service.codes.history(stored)).filter((e) => e.type === 'shared');
 }
 
 /** The service still answers a command normally. */
@@ -109,7 +109,7 @@ it('a 429 with Retry-After 1 on chat.postMessage delays the request to the admin
   expect(posted.call.args.channel).toBe(`D${ADMIN}`);
   const told = await fake.waitForResponse((r) => r.id === pressed.responseUrlId);
   expect(textOf(told)).toContain('Asked the admins');
-  expect(await service.store.findById(id)).not.toBeNull();
+  expect(await service.codes.findById(id)).not.toBeNull();
 });
 
 it('a share whose upload keeps failing with 500 tells the person, and records no share', async () => {
@@ -155,7 +155,7 @@ it('a deletion request the admins cannot be sent (500s) tells the person, and th
   expect(textOf(told)).not.toContain('Asked the admins');
   expect(textOf(told)).toMatch(/went wrong|refused|failed|try again/i);
   expect(fake.callsTo('chat.postMessage').every((c) => c.injected?.status === 500)).toBe(true);
-  expect(await service.store.findById(id)).not.toBeNull();
+  expect(await service.codes.findById(id)).not.toBeNull();
   await expectHelpWorks();
 });
 
@@ -171,12 +171,12 @@ it('views.open refused with expired_trigger_id: the person is told, and the app 
 
   // The same for the editor of an existing code; nothing about the code changes.
   const { code } = await createCode({ action: 'create_device', accountId: 'acct-trigger' });
-  const before = await h.service.store.getCode(code);
+  const before = await h.service.codes.getCode(code);
   fake.failNext('views.open', { error: 'expired_trigger_id' });
   const edit = await slack.command(`edit ${code}`, { userId: STAFF, channelId: CHANNEL });
   const toldEdit = await fake.waitForResponse((r) => r.id === edit.responseUrlId);
   expect(textOf(toldEdit)).toMatch(/expired_trigger_id|took too long|try again/i);
-  expect((await h.service.store.getCode(code)).version).toBe(before.version);
+  expect((await h.service.codes.getCode(code)).version).toBe(before.version);
 
   await expectHelpWorks();
   // And a modal opens again once Slack accepts.

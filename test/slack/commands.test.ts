@@ -37,7 +37,7 @@ useSlackHarness((harness, sender) => {
 });
 
 const create = (input: CodeInput = {}, by = STAFF) =>
-  h.service.store.createCode({ ...GROUP, ...input }, by);
+  h.service.codes.createCode({ ...GROUP, ...input }, by);
 
 /** Runs `/installcode text` as staff in the support channel and gives the reply. */
 async function ask(text: string, userId = STAFF, channelId = CHANNEL) {
@@ -83,7 +83,7 @@ describe('add', () => {
       expect(textOf(view.title)).toContain('New installation code');
       expect(JSON.parse(String(view.private_metadata))).toMatchObject({ id: null });
       // Nothing is written until the editor is saved.
-      expect((await h.service.store.listCodes({ limit: 10 })).codes).toHaveLength(0);
+      expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
     },
   );
 
@@ -168,7 +168,7 @@ describe('list', () => {
       body: redeemBody(code.code),
     });
     expect(redeemed.status).toBe(200);
-    const used = await h.service.store.getById(code.id);
+    const used = await h.service.codes.getById(code.id);
     const { reply } = await ask('list');
     const shown = textOf(reply.body);
     expect(shown).toContain('Front desk');
@@ -272,7 +272,7 @@ describe('share', () => {
     expect(card).toContain(code.code);
     expect(card).toContain(`<@${STAFF}>`);
     const history = await eventually(async () => {
-      const events = await h.service.store.history(code);
+      const events = await h.service.codes.history(code);
       expect(events.filter((e) => e.type === 'shared')).toHaveLength(1);
       return events;
     });
@@ -292,7 +292,7 @@ describe('share', () => {
       'Acme onboarding',
     );
     expect(textOf(reply.body)).toContain('<#C999>');
-    const events = await h.service.store.history(code);
+    const events = await h.service.codes.history(code);
     expect(events.find((e) => e.type === 'shared')).toMatchObject({ by: STAFF, channel: 'C999' });
   });
 
@@ -303,7 +303,7 @@ describe('share', () => {
     expect(textOf(reply.body)).toMatch(/invite/i);
     expect(textOf(reply.body)).toContain('CPRIVATE');
     expect(h.fake.uploads.filter((u) => u.channelId === 'CPRIVATE')).toHaveLength(0);
-    const events = await h.service.store.history(code);
+    const events = await h.service.codes.history(code);
     expect(events.filter((e) => e.type === 'shared')).toHaveLength(0);
     // The app is still up and answering.
     const { reply: help } = await ask('help');
@@ -319,12 +319,12 @@ describe('delete and history', () => {
     expect(button(reply.body, 'delete_remove')?.value).toBe(code.id);
     expect(button(reply.body, 'delete_cancel')?.value).toBe(code.id);
     expect(textOf(reply.body)).toContain(code.code);
-    expect(await h.service.store.findById(code.id)).not.toBeNull();
+    expect(await h.service.codes.findById(code.id)).not.toBeNull();
   });
 
   it('“history CODE” tells who created, changed and used it', async () => {
     const code = await create({ description: 'Before' });
-    await h.service.store.updateCode(code, { description: 'After' }, 'UEDITOR');
+    await h.service.codes.updateCode(code, { description: 'After' }, 'UEDITOR');
     const redeemed = await h.service.call('POST', '/api/v1/redeem', {
       body: redeemBody(code.code),
     });
@@ -408,7 +408,7 @@ describe('the code menu of a list', () => {
       'Menu target',
     );
     await eventually(async () =>
-      expect((await h.service.store.history(code)).map((e) => e.type)).toContain('shared'),
+      expect((await h.service.codes.history(code)).map((e) => e.type)).toContain('shared'),
     );
   });
 
@@ -426,12 +426,12 @@ describe('the code menu of a list', () => {
     const reply = await responseTo(h.fake, pressed.responseUrlId);
     expect(button(reply.body, 'delete_remove')?.value).toBe(code.id);
     expect(button(reply.body, 'delete_cancel')).toBeDefined();
-    expect(await h.service.store.findById(code.id)).not.toBeNull();
+    expect(await h.service.codes.findById(code.id)).not.toBeNull();
   });
 
   it('a code removed since the list was shown gets a polite answer', async () => {
     const code = await listed();
-    await h.service.store.deleteCode(code);
+    await h.service.codes.deleteCode(code);
     const pressed = await choose('history', code);
     const reply = await responseTo(h.fake, pressed.responseUrlId);
     expect(textOf(reply.body)).toContain('No such installation code');
@@ -448,7 +448,7 @@ describe('INSTALL_URL_TEMPLATE', () => {
   afterAll(() => templated?.close());
 
   it('the QR of “qr” and “share” encodes the template with the code filled in', async () => {
-    const code = await templated.service.store.createCode(GROUP, STAFF);
+    const code = await templated.service.codes.createCode(GROUP, STAFF);
     const sender = timedSender(templated.slack);
     await sender.command(`qr ${code.code}`, { userId: STAFF, channelId: CHANNEL });
     await sender.command(`share ${code.code}`, { userId: STAFF, channelId: CHANNEL });

@@ -42,7 +42,7 @@ afterAll(async () => {
   await Promise.all([dms?.close(), channel?.close()]);
 });
 beforeEach(async () => {
-  await Promise.all([clearCodes(dms.service.store), clearCodes(channel.service.store)]);
+  await Promise.all([clearCodes(dms.service.codes), clearCodes(channel.service.codes)]);
 });
 afterEach(() => {
   dms.fake.reset();
@@ -50,7 +50,7 @@ afterEach(() => {
 });
 
 const create = (h: SlackHarness, description = 'Old kiosk') =>
-  h.service.store.createCode({ ...GROUP, description }, STAFF);
+  h.service.codes.createCode({ ...GROUP, description }, STAFF);
 
 /** `/installcode delete CODE` as `userId`: the prompt, and the response_url it came by. */
 async function prompt(h: SlackHarness, code: InstallCode, userId = STAFF) {
@@ -127,7 +127,7 @@ describe('Remove on the prompt', () => {
     expect(textOf(request.args.blocks)).toContain(code.code);
     expect(button(request.args as { blocks?: unknown }, 'admin_cancel')).toBeDefined();
     expect(JSON.parse(value)).toEqual({ id: code.id, requestedBy: STAFF });
-    expect(await dms.service.store.findById(code.id)).not.toBeNull();
+    expect(await dms.service.codes.findById(code.id)).not.toBeNull();
   });
 
   it('with ADMIN_CHANNEL_ID the request goes to that channel only', async () => {
@@ -139,7 +139,7 @@ describe('Remove on the prompt', () => {
     expect(
       channel.fake.callsTo('conversations.open').filter((c) => c.args.users === ADMIN),
     ).toHaveLength(0);
-    expect(await channel.service.store.findById(code.id)).not.toBeNull();
+    expect(await channel.service.codes.findById(code.id)).not.toBeNull();
   });
 
   it('an admin’s Remove deletes at once and says so in place of the prompt', async () => {
@@ -147,15 +147,15 @@ describe('Remove on the prompt', () => {
     const { after } = await pressOnPrompt(dms, code, 'delete_remove', ADMIN);
     expect(textOf(after.body)).toContain(`<@${ADMIN}> removed`);
     expect(button(after.body, 'delete_remove')).toBeUndefined();
-    expect(await dms.service.store.findById(code.id)).toBeNull();
-    await expect(dms.service.store.getCode(code.code)).rejects.toThrow();
+    expect(await dms.service.codes.findById(code.id)).toBeNull();
+    await expect(dms.service.codes.getCode(code.code)).rejects.toThrow();
     expect(dms.fake.callsTo('chat.postMessage').filter(isRequest)).toHaveLength(0);
   });
 
   it('Remove on a code that is already gone says so', async () => {
     const code = await create(dms);
     const { reply, responseUrl, responseUrlId, slack } = await prompt(dms, code, ADMIN);
-    await dms.service.store.deleteCode(code);
+    await dms.service.codes.deleteCode(code);
     await slack.blockAction({
       userId: ADMIN,
       actionId: 'delete_remove',
@@ -187,7 +187,7 @@ describe('Remove on the prompt', () => {
     const reply = await responseTo(dms.fake, pressed.responseUrlId);
     expect(textOf(reply.body)).toMatch(/sorry/i);
     await settle();
-    expect(await dms.service.store.findById(code.id)).not.toBeNull();
+    expect(await dms.service.codes.findById(code.id)).not.toBeNull();
     expect(dms.fake.callsTo('chat.postMessage')).toHaveLength(0);
   });
 });
@@ -202,7 +202,7 @@ describe('Cancel on the prompt', () => {
     expect(textOf(after.body)).toMatch(/cancelled/i);
     expect(after.body.response_type).toBe('ephemeral');
     await settle();
-    expect(await dms.service.store.findById(code.id)).toEqual(code);
+    expect(await dms.service.codes.findById(code.id)).toEqual(code);
     expect(dms.fake.callsTo('chat.postMessage')).toHaveLength(0);
   });
 });
@@ -222,7 +222,7 @@ describe('the admins’ decision', () => {
     expect(String(update.args.text)).toContain(`<@${ADMIN}> removed`);
     expect(String(update.args.text)).toContain(`<@${STAFF}>`);
     expect(buttons(update.args as { blocks?: unknown })).toHaveLength(0);
-    expect(await h.service.store.findById(code.id)).toBeNull();
+    expect(await h.service.codes.findById(code.id)).toBeNull();
   });
 
   it('an admin’s Cancel keeps the code and the message says who kept it', async () => {
@@ -233,7 +233,7 @@ describe('the admins’ decision', () => {
     expect(update.args.channel).toBe('CADMINS');
     expect(String(update.args.text)).toContain(`<@${ADMIN}> kept`);
     expect(buttons(update.args as { blocks?: unknown })).toHaveLength(0);
-    expect(await channel.service.store.findById(code.id)).toEqual(code);
+    expect(await channel.service.codes.findById(code.id)).toEqual(code);
   });
 
   it.each([
@@ -250,7 +250,7 @@ describe('the admins’ decision', () => {
     expect(String(refusal.args.text)).toMatch(/only installcode admins/i);
     await settle();
     expect(channel.fake.callsTo('chat.update')).toHaveLength(0);
-    expect(await channel.service.store.findById(code.id)).toEqual(code);
+    expect(await channel.service.codes.findById(code.id)).toEqual(code);
   });
 
   it('a second admin deciding after the first is told the code is already gone', async () => {
@@ -264,6 +264,6 @@ describe('the admins’ decision', () => {
       (c) => c.args.channel === `D${SECOND_ADMIN}`,
     );
     expect(String(late.args.text)).toMatch(/already gone/i);
-    expect(await dms.service.store.findById(code.id)).toBeNull();
+    expect(await dms.service.codes.findById(code.id)).toBeNull();
   });
 });

@@ -36,7 +36,7 @@ useSlackHarness((harness, sender) => {
 });
 
 const create = (input: CodeInput = {}, by = STAFF) =>
-  h.service.store.createCode({ ...GROUP, ...input }, by);
+  h.service.codes.createCode({ ...GROUP, ...input }, by);
 
 /** Opens the editor with `/installcode <text>` and gives the view as Slack holds it. */
 async function openEditor(text = 'add', userId = STAFF): Promise<FakeSlackView> {
@@ -110,7 +110,7 @@ describe('Generate new code', () => {
     // Saving the updated editor creates the generated code.
     const saved = await submit(updated, { ...entry, code: generated });
     expect(saved).toEqual({});
-    expect(await h.service.store.getCode(String(generated))).toMatchObject({
+    expect(await h.service.codes.getCode(String(generated))).toMatchObject({
       description: 'Typed before generating',
       usageLimit: 7,
       accountId: 'acct-42',
@@ -179,7 +179,7 @@ describe('saving', () => {
       ].sort(),
     );
     for (const message of Object.values(errors)) expect(message).toEqual(expect.any(String));
-    expect((await h.service.store.listCodes({ limit: 10 })).codes).toHaveLength(0);
+    expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
   });
 
   it('without an action, the error is on the action', async () => {
@@ -187,7 +187,7 @@ describe('saving', () => {
     const answer = await submit(opened, { code: initialCode(opened) });
     expect(answer.response_action).toBe('errors');
     expect(Object.keys(answer.errors as object)).toEqual(['action']);
-    expect((await h.service.store.listCodes({ limit: 10 })).codes).toHaveLength(0);
+    expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
   });
 
   it('a delay without a usage limit is refused on the delay', async () => {
@@ -213,9 +213,9 @@ describe('saving', () => {
     });
     expect(answer.response_action).toBe('errors');
     expect(Object.keys(answer.errors as object)).toEqual([codeBlockOf(opened)]);
-    const { codes } = await h.service.store.listCodes({ limit: 10 });
+    const { codes } = await h.service.codes.listCodes({ limit: 10 });
     expect(codes.map((c) => c.id)).toEqual([existing.id]);
-    expect(await h.service.store.getCode('ABCD-EFGH-JKMN')).toMatchObject({
+    expect(await h.service.codes.getCode('ABCD-EFGH-JKMN')).toMatchObject({
       action: 'create_account_and_device',
       version: 1,
     });
@@ -235,7 +235,7 @@ describe('saving', () => {
       target: 'dev-7',
     });
     expect(answer).toEqual({});
-    expect(await h.service.store.getCode(code)).toMatchObject({
+    expect(await h.service.codes.getCode(code)).toMatchObject({
       description: 'New lab',
       expiresAt: expires * 1000,
       usageLimit: 5,
@@ -256,7 +256,7 @@ describe('saving', () => {
       body: redeemBody(code.code),
     });
     expect(redeemed.status).toBe(200);
-    const used = await h.service.store.getById(code.id);
+    const used = await h.service.codes.getById(code.id);
     expect(used.timesUsed).toBe(1);
 
     const opened = await openEditor(`edit ${code.code}`);
@@ -268,7 +268,7 @@ describe('saving', () => {
       target: 'acme-',
     });
     expect(answer).toEqual({});
-    const saved = await h.service.store.getById(code.id);
+    const saved = await h.service.codes.getById(code.id);
     expect(saved).toMatchObject({
       description: 'After',
       usageLimit: 20,
@@ -292,14 +292,14 @@ describe('saving', () => {
       target: 'acme-',
     });
     expect(answer).toEqual({});
-    expect((await h.service.store.getCode('new-name-0002')).id).toBe(code.id);
-    await expect(h.service.store.getCode('OLD-NAME-0001')).rejects.toThrow();
+    expect((await h.service.codes.getCode('new-name-0002')).id).toBe(code.id);
+    await expect(h.service.codes.getCode('OLD-NAME-0001')).rejects.toThrow();
   });
 
   it('saving a stale version tells that someone else changed the code, and changes nothing', async () => {
     const code = await create({ code: 'STALE-0001', description: 'Original' });
     const opened = await openEditor('edit STALE-0001');
-    const elsewhere = await h.service.store.updateCode(
+    const elsewhere = await h.service.codes.updateCode(
       code,
       { description: 'Changed elsewhere' },
       'api',
@@ -315,10 +315,10 @@ describe('saving', () => {
     expect(answer.response_action).toBe('errors');
     const messages = Object.values(answer.errors as Record<string, string>);
     expect(messages.join(' ')).toMatch(/someone else changed/i);
-    const now = await h.service.store.getById(code.id);
+    const now = await h.service.codes.getById(code.id);
     expect(now).toEqual(elsewhere);
     expect(now.code).toBe('STALE-0001');
-    await expect(h.service.store.getCode('STALE-0002')).rejects.toThrow();
+    await expect(h.service.codes.getCode('STALE-0002')).rejects.toThrow();
   });
 
   it('an expired code can still be edited when its expiry is left as it was', async () => {
@@ -342,7 +342,7 @@ describe('saving', () => {
       target: 'acme-',
     });
     expect(answer).toEqual({});
-    const saved = await h.service.store.getById(code.id);
+    const saved = await h.service.codes.getById(code.id);
     expect(saved.description).toBe('Kept for the record');
     expect(Math.floor(Number(saved.expiresAt) / 1000)).toBe(shown);
   });
@@ -350,7 +350,7 @@ describe('saving', () => {
   it('saving a code removed meanwhile is refused on the form', async () => {
     const code = await create({ code: 'GONE-0001' });
     const opened = await openEditor('edit GONE-0001');
-    await h.service.store.deleteCode(code);
+    await h.service.codes.deleteCode(code);
     const answer = await submit(opened, {
       code: 'GONE-0001',
       action: 'create_account_and_device',
@@ -358,7 +358,7 @@ describe('saving', () => {
     });
     expect(answer.response_action).toBe('errors');
     expect(Object.values(answer.errors as object).join(' ')).toMatch(/removed/i);
-    expect(await h.service.store.findById(code.id)).toBeNull();
+    expect(await h.service.codes.findById(code.id)).toBeNull();
   });
 });
 
@@ -374,7 +374,7 @@ describe('the global shortcut', () => {
 
     const saved = await submit(view, { code, action: 'create_device', target: 'acct-9' });
     expect(saved).toEqual({});
-    expect(await h.service.store.getCode(code)).toMatchObject({ accountId: 'acct-9' });
+    expect(await h.service.codes.getCode(code)).toMatchObject({ accountId: 'acct-9' });
     const dm = await h.fake.waitForCall('chat.postMessage');
     expect(dm.args.channel).toBe(`D${STAFF}`);
     expect(String(dm.args.text)).toContain(code);
@@ -457,7 +457,7 @@ describe('the App Home', () => {
     const told = await h.fake.waitForCall('chat.postMessage');
     expect(told.args.channel).toBe(`D${STAFF}`);
     expect(String(told.args.text)).toContain('<#CPICKED>');
-    const events = await h.service.store.history(code);
+    const events = await h.service.codes.history(code);
     expect(events.find((e) => e.type === 'shared')).toMatchObject({ channel: 'CPICKED' });
   });
 
@@ -477,7 +477,7 @@ describe('the App Home', () => {
     expect(told.args.channel).toBe(`D${STAFF}`);
     expect(String(told.args.text)).toMatch(/invite/i);
     expect(h.fake.uploads).toHaveLength(0);
-    const events = await h.service.store.history(code);
+    const events = await h.service.codes.history(code);
     expect(events.filter((e) => e.type === 'shared')).toHaveLength(0);
   });
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import type { CodeInput } from '../../src/codes/rules.js';
-import type { CodeStore } from '../../src/store/code-store.js';
+import type { CodeService } from '../../src/use-cases/code-service.js';
 import type { FakeSlack, FakeSlackResponse, FakeSlackView } from '../support/fake-slack.js';
 import { field, type SlackSender, type StateValues } from '../support/slack-requests.js';
 import { type SlackHarness, startSlackHarness } from '../support/slack-service.js';
@@ -55,7 +55,7 @@ export function eventually<T>(check: () => T | Promise<T>): Promise<T> {
 }
 
 /** Removes every code, so each test starts from an empty store. */
-export async function clearCodes(store: CodeStore) {
+export async function clearCodes(store: CodeService) {
   for (;;) {
     const page = await store.listCodes({ limit: 100 });
     if (page.codes.length === 0) return;
@@ -189,6 +189,6 @@ export function useSlackHarness(use: (harness: SlackHarness, slack: SlackSender)
     use(harness, timedSender(harness.slack));
   });
   afterAll(() => harness.close());
-  beforeEach(() => clearCodes(harness.service.store));
+  beforeEach(() => clearCodes(harness.service.codes));
   afterEach(() => harness.fake.reset());
 }

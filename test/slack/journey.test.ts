@@ -77,7 +77,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
   expect(Object.keys(invalid.errors as object).sort()).toEqual(
     ['target.create_account_and_device', 'usage_limit', 'usage_limit_delay'].sort(),
   );
-  expect((await service.store.listCodes({ limit: 10 })).codes).toHaveLength(0);
+  expect((await service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
 
   // Submitting valid values saves the code.
   const ok = await slack.viewSubmission({
@@ -90,7 +90,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     }),
   });
   expect(ok).toEqual({});
-  const saved = await service.store.getCode(generated as string);
+  const saved = await service.codes.getCode(generated as string);
   expect(saved).toMatchObject({
     description: 'Acme front desk',
     usageLimit: 50,
@@ -135,7 +135,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     JSON.stringify(c.args).includes('admin_remove'),
   );
   expect(request.args.channel).toBe(`D${ADMIN}`);
-  expect(await service.store.findById(saved.id)).not.toBeNull();
+  expect(await service.codes.findById(saved.id)).not.toBeNull();
 
   // A staff member pressing the admins' Remove changes nothing.
   const adminButtonValue = JSON.stringify({ id: saved.id, requestedBy: STAFF });
@@ -148,7 +148,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     messageTs: '1700000000.000100',
   });
   await fake.waitForCall('chat.postEphemeral', (c) => c.args.user === STAFF);
-  expect(await service.store.findById(saved.id)).not.toBeNull();
+  expect(await service.codes.findById(saved.id)).not.toBeNull();
 
   // The admin removes it; the request message says who did.
   await slack.blockAction({
@@ -161,6 +161,6 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
   });
   const decided = await fake.waitForCall('chat.update');
   expect(String(decided.args.text)).toContain(`<@${ADMIN}> removed`);
-  expect(await service.store.findById(saved.id)).toBeNull();
-  await expect(service.store.getCode(saved.code)).rejects.toThrow();
+  expect(await service.codes.findById(saved.id)).toBeNull();
+  await expect(service.codes.getCode(saved.code)).rejects.toThrow();
 });

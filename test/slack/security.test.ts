@@ -39,12 +39,12 @@ useSlackHarness((harness, sender) => {
 });
 
 const create = (description = 'Protected') =>
-  h.service.store.createCode({ ...GROUP, description }, STAFF);
+  h.service.codes.createCode({ ...GROUP, description }, STAFF);
 
 /** What a code is in the store now: the record and its history, to show nothing changed. */
 async function snapshot(code: InstallCode) {
-  const now = await h.service.store.findById(code.id);
-  return { now, history: now ? await h.service.store.history(now) : [] };
+  const now = await h.service.codes.findById(code.id);
+  return { now, history: now ? await h.service.codes.history(now) : [] };
 }
 
 /** An editor as Slack holds it once opened for STAFF, to submit forged or late. */
@@ -114,7 +114,7 @@ describe('request verification', () => {
     expect(h.fake.calls.map((c) => c.method)).toEqual([]);
     expect(h.fake.responses).toHaveLength(0);
     expect(await snapshot(code)).toEqual(before);
-    await expect(h.service.store.getCode(typedCode)).rejects.toThrow();
+    await expect(h.service.codes.getCode(typedCode)).rejects.toThrow();
   });
 
   it('a forged event cannot use up an event ID: the genuine delivery is still handled', async () => {
@@ -183,7 +183,7 @@ describe('retried deliveries', () => {
     await settle();
     expect(h.fake.uploads).toHaveLength(1);
     expect(h.fake.responses).toHaveLength(1);
-    const events = await h.service.store.history(code);
+    const events = await h.service.codes.history(code);
     expect(events.filter((e) => e.type === 'shared')).toHaveLength(1);
   });
 
@@ -212,7 +212,7 @@ describe('someone not on the staff (STAFF_USER_IDS is set)', () => {
     'delete CODE-0001',
     'history CODE-0001',
   ])('“/installcode %s” gets a polite ephemeral refusal and nothing changes', async (text) => {
-    const code = await h.service.store.createCode(
+    const code = await h.service.codes.createCode(
       { ...GROUP, code: 'CODE-0001', description: 'Secret desk' },
       STAFF,
     );
@@ -296,8 +296,8 @@ describe('someone not on the staff (STAFF_USER_IDS is set)', () => {
     });
     expect(answer.status).toBe(200);
     await settle();
-    await expect(h.service.store.getCode(typedCode)).rejects.toThrow();
-    expect((await h.service.store.listCodes({ limit: 10 })).codes).toHaveLength(0);
+    await expect(h.service.codes.getCode(typedCode)).rejects.toThrow();
+    expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
   });
 
   it('a share dialog they submit posts nothing', async () => {
@@ -481,7 +481,7 @@ describe('acknowledgement time', () => {
     for (const { what, ms } of measured) expect(ms, what).toBeLessThan(ACK_LIMIT_MS);
     // And the work behind them was done: the admin's removal is the last of it.
     await h.fake.waitForCall('chat.update', (c) => String(c.args.text).includes('removed'));
-    expect(await h.service.store.findById(code.id)).toBeNull();
+    expect(await h.service.codes.findById(code.id)).toBeNull();
   });
 });
 
@@ -497,7 +497,7 @@ describe('without STAFF_USER_IDS', () => {
     const added = await sender.command('add', { userId: OUTSIDER, channelId: CHANNEL });
     await open.fake.waitForCall('views.open', (c) => c.args.trigger_id === added.triggerId);
 
-    const code = await open.service.store.createCode(GROUP, STAFF);
+    const code = await open.service.codes.createCode(GROUP, STAFF);
     const pressed = await sender.blockAction({
       userId: OUTSIDER,
       actionId: 'delete_remove',
@@ -508,7 +508,7 @@ describe('without STAFF_USER_IDS', () => {
     });
     const after = await responseTo(open.fake, pressed.responseUrlId);
     expect(textOf(after.body)).toMatch(/asked the admins/i);
-    expect(await open.service.store.findById(code.id)).not.toBeNull();
+    expect(await open.service.codes.findById(code.id)).not.toBeNull();
   });
 });
 

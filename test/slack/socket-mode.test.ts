@@ -251,7 +251,7 @@ describe('the app in Socket Mode', () => {
   });
 
   it('acks a /installcode list command with its envelope_id and answers through its response_url', async () => {
-    const code = await service.store.createCode(
+    const code = await service.codes.createCode(
       { ...GROUP, description: 'Socket front desk', usageLimit: 5 },
       STAFF,
     );
@@ -314,7 +314,7 @@ describe('the app in Socket Mode', () => {
     expect(Object.keys(invalid.payload?.errors as object).sort()).toEqual(
       ['target.create_account_and_device', 'usage_limit'].sort(),
     );
-    await expect(service.store.getCode(generated)).rejects.toThrow();
+    await expect(service.codes.getCode(generated)).rejects.toThrow();
 
     // Valid values: a bare ack closes the modal, and the code is saved.
     const saved = await deliver(
@@ -327,7 +327,7 @@ describe('the app in Socket Mode', () => {
       ),
     );
     expect(saved.payload ?? {}).toEqual({});
-    expect(await service.store.getCode(generated)).toMatchObject({
+    expect(await service.codes.getCode(generated)).toMatchObject({
       description: 'Socket Mode desk',
       usageLimit: 20,
       action: 'create_account_and_device',
@@ -341,7 +341,7 @@ describe('the app in Socket Mode', () => {
   });
 
   it('publishes the App Home for an app_home_opened event, once however often it is delivered', async () => {
-    const newest = (await service.store.listCodes({ limit: 1 })).codes[0];
+    const newest = (await service.codes.listCodes({ limit: 1 })).codes[0];
     expect(newest).toBeDefined();
     const opened = eventsApi({
       type: 'app_home_opened',
@@ -370,7 +370,7 @@ describe('the app in Socket Mode', () => {
   });
 
   it("refuses an outsider's commands politely, and changes nothing", async () => {
-    const before = (await service.store.listCodes({ limit: 100 })).codes;
+    const before = (await service.codes.listCodes({ limit: 100 })).codes;
     const target = before[0];
     expect(target).toBeDefined();
     const opensBefore = fake.callsTo('views.open').length;
@@ -385,7 +385,7 @@ describe('the app in Socket Mode', () => {
     }
     await settle();
     expect(fake.callsTo('views.open')).toHaveLength(opensBefore);
-    expect((await service.store.listCodes({ limit: 100 })).codes).toEqual(before);
+    expect((await service.codes.listCodes({ limit: 100 })).codes).toEqual(before);
   });
 
   it('reconnects when Slack asks it to (a `disconnect` message), and goes on working', async () => {

@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { type Service, startService } from '../../src/service.js';
+import { keysFor } from '../../src/store/keys.js';
 
 export const API_TOKEN = 'test-api-token-0123456789';
 
@@ -86,4 +87,19 @@ export async function startTestService(env: Record<string, string> = {}): Promis
 /** A redemption body for `code`. */
 export function redeemBody(code: string, device: Record<string, string> = { name: 'test device' }) {
   return { code, device };
+}
+
+/** What the registry beside a code holds: one entry per device a redemption installed. */
+export interface RegistryEntry {
+  deviceId: string;
+  accountId: string | null;
+  tokenHash: string;
+  device: Record<string, string>;
+  at: number;
+}
+
+export async function registryOf(service: TestService, code: string): Promise<RegistryEntry[]> {
+  const { id } = await service.codes.getCode(code);
+  const entries = await service.redis.lrange(keysFor(service.prefix).devices(id), 0, -1);
+  return entries.map((entry) => JSON.parse(entry) as RegistryEntry);
 }

@@ -1,5 +1,5 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
-import type { RedisClient } from '../../store/connection.js';
+import type { EventClaims } from '../../store/event-claims.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../roles.js';
 import { type ListenerDeps, requestFrom } from './context.js';
 
@@ -32,16 +32,10 @@ export function staffOnly(deps: ListenerDeps): Middleware<AnyMiddlewareArgs> {
  * Slack re-delivers an event it thinks went unanswered, and with several replicas any one of them
  * may get it: the first to claim the event ID in Redis handles it, the others drop it.
  */
-export function firstDelivery(
-  redis: RedisClient,
-  keyPrefix: string,
-): Middleware<AnyMiddlewareArgs> {
+export function firstDelivery(claims: EventClaims): Middleware<AnyMiddlewareArgs> {
   return async ({ body, next }) => {
     const eventId = (body as { event_id?: string }).event_id;
-    if (eventId) {
-      const claimed = await redis.set(`${keyPrefix}slack-event:${eventId}`, '1', 'EX', 3_600, 'NX');
-      if (claimed !== 'OK') return;
-    }
+    if (eventId && !(await claims.claim(eventId))) return;
     await next();
   };
 }

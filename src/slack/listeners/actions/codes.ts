@@ -43,7 +43,7 @@ function codeMenu(deps: ListenerDeps) {
     const [verb, id = ''] = actionValue(args).split(':') as [CodeMenuVerb, string?];
     await answerFailures(deps, request, async () => {
       if (!CODE_MENU_VERBS.includes(verb)) return;
-      const code = await services.store.getById(id);
+      const code = await services.codes.getById(id);
       switch (verb) {
         case 'qr':
           return sendQrToRequester(services, request, code);

@@ -44,17 +44,17 @@ export function installcodeCommand(deps: ListenerDeps) {
         case 'list':
           return replyWithList(services, request, FIRST_PAGE(parsed.filter), false);
         case 'edit':
-          return openEditor(request, command.trigger_id, await services.store.getCode(parsed.code));
+          return openEditor(request, command.trigger_id, await services.codes.getCode(parsed.code));
         case 'qr':
-          return sendQrToRequester(services, request, await services.store.getCode(parsed.code));
+          return sendQrToRequester(services, request, await services.codes.getCode(parsed.code));
         case 'share': {
-          const code = await services.store.getCode(parsed.code);
+          const code = await services.codes.getCode(parsed.code);
           return shareCode(services, request, code, parsed.channelId ?? command.channel_id);
         }
         case 'delete':
-          return askToDelete(services, request, await services.store.getCode(parsed.code));
+          return askToDelete(services, request, await services.codes.getCode(parsed.code));
         case 'history':
-          return replyWithHistory(services, request, await services.store.getCode(parsed.code));
+          return replyWithHistory(services, request, await services.codes.getCode(parsed.code));
       }
     });
   };

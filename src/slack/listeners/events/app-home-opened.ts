@@ -6,7 +6,7 @@ import { firstDelivery } from '../guards.js';
 
 /** The App Home: a Create button and the newest codes, published for the person who opened it. */
 export function publishHome(deps: ListenerDeps) {
-  const { store, roles } = deps.services;
+  const { codes, roles } = deps.services;
   return async ({
     event,
     client,
@@ -14,8 +14,8 @@ export function publishHome(deps: ListenerDeps) {
     if (event.tab !== 'home') return;
     const mayUse = roleOf(event.user, roles) !== 'outsider';
     const [page, now] = await Promise.all([
-      mayUse ? store.listCodes({ limit: HOME_CODES }) : { codes: [] },
-      store.now(),
+      mayUse ? codes.listCodes({ limit: HOME_CODES }) : { codes: [] },
+      codes.now(),
     ]);
     await client.views.publish({
       user_id: event.user,
@@ -25,10 +25,5 @@ export function publishHome(deps: ListenerDeps) {
 }
 
 export function registerEvents(app: App, deps: ListenerDeps) {
-  const { store } = deps.services;
-  app.event(
-    'app_home_opened',
-    firstDelivery(store.redis, store.options.keyPrefix),
-    publishHome(deps),
-  );
+  app.event('app_home_opened', firstDelivery(deps.services.eventClaims), publishHome(deps));
 }

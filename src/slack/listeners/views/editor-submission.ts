@@ -6,7 +6,8 @@ import type {
 } from '@slack/bolt';
 import { CodeError, type FieldErrors } from '../../../codes/errors.js';
 import type { InstallCode } from '../../../codes/model.js';
-import { parseCodeInput } from '../../../codes/rules.js';
+import { answerBy, settleBy } from '../../../store/redis-clock.js';
+import { writeBudget } from '../../../use-cases/code-service.js';
 import {
   blockOfField,
   decodeContext,
@@ -30,10 +31,10 @@ const GONE = 'This code was removed since you opened the editor.';
 /**
  * Saving the editor. Unlike other listeners it writes before it acks: only the write can tell
  * that a code is taken or was changed meanwhile, and Slack shows such errors on the fields only
- * in the ack. The write is bounded by the Redis command timeout (2 s), inside Slack's 3 s.
+ * in the ack. The whole save, reading included, has one budget inside Slack's 3 s; past it, the
+ * person is told it failed and Redis refuses the write (writeBudget).
  */
 export function saveEditor(deps: ListenerDeps) {
-  const { store } = deps.services;
   return async ({ ack, body, view, client }: SubmitArgs) => {
     const context = decodeContext(view.private_metadata);
     const draft = readDraft(view.state.values as StateValues);
@@ -57,7 +58,7 @@ export function saveEditor(deps: ListenerDeps) {
     const text = `${context.id ? 'Saved' : 'Created'} \`${saved.code}\`.`;
     const blocks = [
       { type: 'section' as const, text: { type: 'mrkdwn' as const, text } },
-      codeSection(saved, await store.now()),
+      codeSection(saved, saved.updatedAt),
     ];
     if (context.channelId) {
       await client.chat
@@ -73,21 +74,22 @@ async function save(
   context: EditorContext,
   userId: string,
 ) {
-  const { store } = deps.services;
-  const current = context.id ? await store.getById(context.id) : null;
-  const { input, fields } = inputOf(draft, current);
-  try {
-    parseCodeInput(input, { current, now: await store.now() });
-  } catch (error) {
-    if (error instanceof CodeError)
-      throw new CodeError(error.kind, error.message, { ...error.fields, ...fields });
-    throw error;
-  }
-  if (Object.keys(fields).length)
-    throw new CodeError('invalid_request', 'Some fields are not valid.', fields);
-  return current
-    ? store.updateCode(current, input, userId, context.version ?? undefined)
-    : store.createCode(input, userId);
+  const { codes } = deps.services;
+  const budget = writeBudget();
+  return settleBy(
+    answerBy(budget),
+    (async () => {
+      const current = context.id ? await codes.getById(context.id) : null;
+      const { input, fields } = inputOf(draft, current);
+      const options = { knownErrors: fields, budget };
+      return current
+        ? codes.updateCode(current, input, userId, {
+            ...options,
+            expectedVersion: context.version ?? undefined,
+          })
+        : codes.createCode(input, userId, options);
+    })(),
+  );
 }
 
 /** A refusal as Slack's `errors`: one message on each field's block; null when it is no refusal. */

@@ -31,7 +31,7 @@ export function shareFromPicker(deps: ListenerDeps) {
     };
     await answerFailures(deps, request, async () => {
       if (!id || !picked?.selected_conversation) return;
-      const code = await deps.services.store.getById(id);
+      const code = await deps.services.codes.getById(id);
       await shareCode(deps.services, request, code, picked.selected_conversation);
     });
   };

@@ -1,0 +1,205 @@
+import {
+  hashDeviceToken,
+  idempotencyKeyHash,
+  newDeviceToken,
+  openToken,
+  sealToken,
+} from '../codes/device-token.js';
+import { codeError } from '../codes/errors.js';
+import { newDeviceId } from '../codes/ids.js';
+import type { CodeAction } from '../codes/model.js';
+import type { CodeRecords } from './code-records.js';
+import { connectRedis, isRedisUnavailable, type RedisClient } from './connection.js';
+import { HISTORY_LENGTH } from './history.js';
+import type { Keys } from './keys.js';
+import { actionOfLetter } from './record.js';
+import { answerBy, type Budget, monotonicNow, type RedisClock } from './redis-clock.js';
+import { drawAccountNumberScript, redeemScript } from './scripts/index.js';
+
+export interface DeviceInfo {
+  name?: string;
+  model?: string;
+  serial?: string;
+}
+
+export interface RedeemRequest {
+  code: string;
+  device: DeviceInfo;
+  /** The device's Idempotency-Key; without one, a random key still guards against a client re-send. */
+  idempotencyKey?: string;
+}
+
+export interface Redemption {
+  action: CodeAction;
+  accountId: string | null;
+  deviceId: string;
+  deviceToken: string;
+  code: { timesUsed: number; usageLimit: number | null; expiresAt: number | null };
+}
+
+const DEVICE_KEY_TTL_MS = 24 * 3_600_000;
+/** A key of our own only has to outlive ioredis re-sending the command after a reconnect. */
+const INTERNAL_KEY_TTL_MS = 10 * 60_000;
+/** The registry keeps the newest devices of each code (the history keeps fewer, with less). */
+export const REGISTRY_LENGTH = 1_000;
+
+interface KeptAnswer {
+  /** The action's letter, as the record holds it. */
+  action: string;
+  accountId: string | null;
+  deviceId: string;
+  sealedToken: string;
+  timesUsed: number;
+  usageLimit: number | null;
+  expiresAt: number | null;
+}
+
+interface Attempt {
+  name: string;
+  request: RedeemRequest;
+  budget: Budget;
+  idempotencyKey: string;
+  deviceToken: string;
+  deviceId: string;
+}
+
+/**
+ * Redemptions, each one atomic script on the code's slot, refused by Redis after the attempt's
+ * deadline. The record is looked for under the code's name first (its ID unless it was renamed
+ * since), then through the name's pointer. A group code's account number is drawn (another slot)
+ * only once the script has said the code is usable, and handed to a second run of the script.
+ */
+export class Redemptions {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    private readonly clock: RedisClock,
+    private readonly records: CodeRecords,
+    private readonly retentionMs: number,
+  ) {}
+
+  /** Redeems the code named `name` (normalised); the caller answers 503 at answerBy(budget). */
+  async redeem(name: string, request: RedeemRequest, budget: Budget): Promise<Redemption> {
+    const attempt: Attempt = {
+      name,
+      request,
+      budget,
+      idempotencyKey: request.idempotencyKey ?? newDeviceToken(),
+      deviceToken: newDeviceToken(),
+      deviceId: newDeviceId(),
+    };
+    let id = name;
+    let reply = await this.runOn(attempt, id);
+    if (reply[0] === 'code_not_found') {
+      const pointed = await this.records.pointedId(name);
+      if (pointed) {
+        id = pointed;
+        reply = await this.runOn(attempt, id);
+      }
+    }
+    switch (reply[0]) {
+      case 'ok':
+      case 'replay': {
+        // The redemption is done: a pointer left with its old lifetime is only read, never trusted.
+        const removal = reply[0] === 'ok' ? reply[2] : '';
+        if (removal && id !== name) {
+          await this.records.followLifetime(name, id, Number(removal)).catch(() => undefined);
+        }
+        return this.answerOf(JSON.parse(reply[1]) as KeptAnswer, attempt, id, reply[0]);
+      }
+      case 'too_late':
+        throw codeError('unavailable');
+      case 'need_account_number':
+        throw new Error('the redemption script asked for an account number twice');
+      default:
+        throw codeError(reply[0]);
+    }
+  }
+
+  /** The script on record `id`, run again with an account number when a group code needs one. */
+  private async runOn(attempt: Attempt, id: string) {
+    const { request, idempotencyKey, deviceToken } = attempt;
+    const record = this.keys.record(id);
+    const keys = {
+      record,
+      history: this.keys.history(id),
+      devices: this.keys.devices(id),
+      idempotency: this.keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
+    };
+    const args = {
+      name: attempt.name,
+      deadline: await this.clock.deadline(record, attempt.budget),
+      keptForMs: request.idempotencyKey ? DEVICE_KEY_TTL_MS : INTERNAL_KEY_TTL_MS,
+      retentionMs: this.retentionMs,
+      deviceId: attempt.deviceId,
+      tokenHash: hashDeviceToken(deviceToken),
+      // Only a device's own key can ask for the answer again later: only then keep the token.
+      sealedToken: request.idempotencyKey ? sealToken(deviceToken, idempotencyKey, id) : '',
+      device: JSON.stringify(request.device),
+      historyLength: HISTORY_LENGTH,
+      registryLength: REGISTRY_LENGTH,
+    };
+    const run = (accountNumber: number | '') =>
+      this.untilSettled(attempt, () =>
+        redeemScript.run(this.redis, keys, { ...args, accountNumber }),
+      );
+    const first = await run('');
+    if (first[0] !== 'need_account_number') return first;
+    return run(await this.drawAccountNumber(first[1]));
+  }
+
+  /** Numbers are drawn per stem (the prefix without trailing digits): see drawAccountNumberScript. */
+  private drawAccountNumber(usernamePrefix: string): Promise<number> {
+    const [, stem = '', tail = ''] = /^(.*?)(\d*)$/.exec(usernamePrefix) ?? [];
+    return drawAccountNumberScript.run(
+      this.redis,
+      { counters: this.keys.accountNumbers(stem) },
+      { tail },
+    );
+  }
+
+  /**
+   * A script whose reply was lost may have run: answering 503 then would hide a use of the code.
+   * So wait for the connection to come back (within the budget) and send it again under the same
+   * idempotency key: Redis answers what it did, or does it now, or refuses it past the deadline.
+   */
+  private async untilSettled<T>(attempt: Attempt, send: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await send();
+      } catch (error) {
+        const left = answerBy(attempt.budget) - monotonicNow();
+        if (!mayHaveRun(error) || left <= 0) throw error;
+        await connectRedis(this.redis, left).catch(() => undefined);
+      }
+    }
+  }
+
+  private answerOf(kept: KeptAnswer, attempt: Attempt, id: string, outcome: 'ok' | 'replay') {
+    const { idempotencyKey, request } = attempt;
+    // A replay under the device's key may come from an earlier request: its token is the sealed one.
+    const deviceToken =
+      outcome === 'replay' && request.idempotencyKey
+        ? openToken(kept.sealedToken, idempotencyKey, id)
+        : attempt.deviceToken;
+    return {
+      action: actionOfLetter(kept.action) as CodeAction,
+      accountId: kept.accountId,
+      deviceId: kept.deviceId,
+      deviceToken,
+      code: { timesUsed: kept.timesUsed, usageLimit: kept.usageLimit, expiresAt: kept.expiresAt },
+    };
+  }
+}
+
+/**
+ * A lost connection or a timeout may follow a command that ran. Redis's own refusal (a reply
+ * such as OOM or READONLY) and a command the client never sent (no connection) may not.
+ */
+function mayHaveRun(error: unknown): boolean {
+  return (
+    isRedisUnavailable(error) &&
+    (error as Error).name !== 'ReplyError' &&
+    !/enableOfflineQueue|Stream isn't writeable/i.test(String(error))
+  );
+}

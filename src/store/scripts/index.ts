@@ -1,0 +1,32 @@
+import type { Cluster, Redis } from 'ioredis';
+import { drawAccountNumberScript } from './account-number.js';
+import { registerScripts } from './define.js';
+import { claimNameScript, setNameLifetimeScript } from './names.js';
+import {
+  addHistoryScript,
+  createRecordScript,
+  deleteRecordScript,
+  updateRecordScript,
+} from './records.js';
+import { redeemScript } from './redeem.js';
+
+export * from './account-number.js';
+export * from './names.js';
+export * from './records.js';
+export * from './redeem.js';
+
+const ALL = [
+  redeemScript,
+  drawAccountNumberScript,
+  createRecordScript,
+  updateRecordScript,
+  deleteRecordScript,
+  addHistoryScript,
+  claimNameScript,
+  setNameLifetimeScript,
+];
+
+/** Every script of the store, callable on `redis`. */
+export function defineScripts(redis: Redis | Cluster): void {
+  registerScripts(redis, ALL);
+}

@@ -1,0 +1,61 @@
+import { FIELD as F } from '../record.js';
+
+/** Lua functions that several scripts share, prepended to the scripts that use them. */
+
+/** A code as it compares: case, -, _ and spaces ignored (as normalizeCode in TypeScript). */
+export const NORMALIZE = `
+local function normalize(code)
+  return string.upper((string.gsub(code, '[-_%s]', '')))
+end
+`;
+
+/** Redis's clock in epoch milliseconds: the one clock every replica agrees on. */
+export const REDIS_TIME = `
+local function redisTime()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/**
+ * The latest instant a record holds. A code's time is the later of Redis's clock and this, so a
+ * clock that steps back never reopens a code nor lengthens its delay (codes/lifetime.ts: codeTime).
+ */
+export const LATEST_INSTANT = `
+local function latestInstant(record)
+  local t = redis.call('HMGET', record, '${F.createdAt}', '${F.updatedAt}', '${F.lastUsedAt}',
+    '${F.limitReachedAt}')
+  local latest = 0
+  for _, v in ipairs(t) do
+    local n = tonumber(v)
+    if n and n > latest then latest = n end
+  end
+  return latest
+end
+`;
+
+/** Gives a companion key (history, devices) its record's removal instant, or none. */
+export const FOLLOW_RECORD = `
+local function followRecord(record, key)
+  local at = redis.call('PEXPIRETIME', record)
+  if at > 0 then redis.call('PEXPIREAT', key, at) else redis.call('PERSIST', key) end
+end
+`;
+
+/** Appends to a capped list that lives exactly as long as its record (history, devices). */
+export const PUSH_CAPPED = `${FOLLOW_RECORD}
+local function pushCapped(record, list, entry, max)
+  redis.call('LPUSH', list, entry)
+  redis.call('LTRIM', list, 0, tonumber(max) - 1)
+  followRecord(record, list)
+end
+`;
+
+/** Sets the removal instant (or '' for never) of a record and of its companion keys. */
+export const SET_REMOVAL = `
+local function setRemoval(removal, keys)
+  for _, key in ipairs(keys) do
+    if removal == '' then redis.call('PERSIST', key) else redis.call('PEXPIREAT', key, removal) end
+  end
+end
+`;

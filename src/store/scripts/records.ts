@@ -1,0 +1,113 @@
+import { FIELD as F } from '../record.js';
+import { defineScript } from './define.js';
+import { NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from './lua.js';
+
+/** Refuses a write that arrives after its deadline: the service has answered 503 by then. */
+const TOO_LATE = `${REDIS_TIME}
+if redisTime() > tonumber(deadline) then return {'too_late'} end
+`;
+
+/**
+ * Creates a record, with its TTL in the same step. A record whose ID is its own name also has
+ * that name's pointer key (same slot) checked: the name may point at another record, or the ID
+ * may be held by a record renamed since. Its creation is the first event of its history, which
+ * the record itself tells, so the history list is made only when something else happens.
+ *
+ * KEYS  record, pointer (the pointer key of the name `ownName`)
+ * ARGV  ownName   the name when the ID is the name, else ''
+ *       fields    JSON object: field → value
+ *       removal   epoch ms when Redis removes it, or '' for never
+ *       deadline  Redis time (ms) after which nothing is written
+ * Returns {'ok'} | {'taken'} (a record bears the name) | {'occupied'} (the ID is held by a
+ *         record renamed since) | {'pointer', id} (the name points at record id) | {'too_late'}
+ */
+export const createRecordScript = defineScript<
+  ['ok'] | ['taken'] | ['occupied'] | ['pointer', string] | ['too_late']
+>()({
+  name: 'icCreateRecord',
+  keys: ['record', 'pointer'],
+  args: ['ownName', 'fields', 'removal', 'deadline'],
+  lua: `${NORMALIZE}${SET_REMOVAL}${TOO_LATE}
+if ownName ~= '' then
+  local pointed = redis.call('GET', pointer)
+  if pointed then return {'pointer', pointed} end
+end
+local existing = redis.call('HGET', record, '${F.code}')
+if existing then
+  if normalize(existing) == ownName then return {'taken'} end
+  return {'occupied'}
+end
+for field, value in pairs(cjson.decode(fields)) do redis.call('HSET', record, field, value) end
+setRemoval(removal, {record})
+return {'ok'}
+`,
+});
+
+/**
+ * Changes a record, as compare-and-set: only if neither its version nor its count moved since
+ * the caller read it (the caller derived limitReachedAt and the removal instant from them).
+ *
+ * KEYS  record, history, devices
+ * ARGV  version, timesUsed  what the caller read
+ *       set       JSON object: field → value;  unset  JSON array of fields to delete
+ *       removal   epoch ms, or '' for never (record, history and registry alike)
+ *       entry     the history event (JSON), historyLength
+ *       deadline  Redis time (ms) after which nothing is written
+ * Returns {'ok'} | {'moved'} | {'code_not_found'} | {'too_late'}
+ */
+export const updateRecordScript = defineScript<['ok' | 'moved' | 'code_not_found' | 'too_late']>()({
+  name: 'icUpdateRecord',
+  keys: ['record', 'history', 'devices'],
+  args: ['version', 'timesUsed', 'set', 'unset', 'removal', 'entry', 'historyLength', 'deadline'],
+  lua: `${SET_REMOVAL}${PUSH_CAPPED}${TOO_LATE}
+local current = redis.call('HMGET', record, '${F.version}', '${F.timesUsed}')
+if not current[1] then return {'code_not_found'} end
+if current[1] ~= version or (current[2] or '0') ~= timesUsed then return {'moved'} end
+for _, field in ipairs(cjson.decode(unset)) do redis.call('HDEL', record, field) end
+for field, value in pairs(cjson.decode(set)) do redis.call('HSET', record, field, value) end
+setRemoval(removal, {record, history, devices})
+pushCapped(record, history, entry, historyLength)
+return {'ok'}
+`,
+});
+
+/**
+ * Deletes a record with its history and registry.
+ *
+ * KEYS  record, history, devices
+ * ARGV  version   the expected version, or '' for any
+ *       deadline  Redis time (ms) after which nothing is deleted
+ * Returns {'ok'} | {'version_conflict'} | {'code_not_found'} | {'too_late'}
+ */
+export const deleteRecordScript = defineScript<
+  ['ok' | 'version_conflict' | 'code_not_found' | 'too_late']
+>()({
+  name: 'icDeleteRecord',
+  keys: ['record', 'history', 'devices'],
+  args: ['version', 'deadline'],
+  lua: `${TOO_LATE}
+local current = redis.call('HGET', record, '${F.version}')
+if not current then return {'code_not_found'} end
+if version ~= '' and version ~= current then return {'version_conflict'} end
+redis.call('DEL', record, history, devices)
+return {'ok'}
+`,
+});
+
+/**
+ * Notes an event that changes nothing else (a share into a channel).
+ *
+ * KEYS  record, history
+ * ARGV  entry (JSON), historyLength
+ * Returns 1, or 0 when the record is gone.
+ */
+export const addHistoryScript = defineScript<number>()({
+  name: 'icAddHistory',
+  keys: ['record', 'history'],
+  args: ['entry', 'historyLength'],
+  lua: `${PUSH_CAPPED}
+if redis.call('EXISTS', record) == 0 then return 0 end
+pushCapped(record, history, entry, historyLength)
+return 1
+`,
+});

@@ -1,0 +1,304 @@
+import { codeName, normalizeCode } from '../codes/code-text.js';
+import { CodeError, codeError, type FieldErrors } from '../codes/errors.js';
+import { codeTime, limitReachedAfterChange, removalAt, statusAt } from '../codes/lifetime.js';
+import {
+  type Actor,
+  type CodeSettings,
+  type CodeStatus,
+  type InstallCode,
+  targetOf,
+} from '../codes/model.js';
+import { validateCode } from '../codes/rules.js';
+import { CodeIndex, idOfMember, indexMember } from '../store/code-index.js';
+import { CodeRecords, type Removal } from '../store/code-records.js';
+import type { RedisClient } from '../store/connection.js';
+import type { HistoryEvent } from '../store/history.js';
+import type { Keys } from '../store/keys.js';
+import { type RedeemRequest, type Redemption, Redemptions } from '../store/redemptions.js';
+import {
+  answerBy,
+  type Budget,
+  budgetOf,
+  type RedisClock,
+  settleBy,
+} from '../store/redis-clock.js';
+
+export interface ListQuery {
+  limit: number;
+  cursor?: string | null;
+  /** Matches description, code, username prefix, account and device, ignoring case. */
+  q?: string | null;
+  status?: CodeStatus | null;
+}
+
+export interface CodePage {
+  codes: InstallCode[];
+  nextCursor: string | null;
+}
+
+export interface UpdateOptions {
+  /** A change made since this version gives version_conflict. */
+  expectedVersion?: number;
+  /** Fields the adapter could not read: reported with the rules' errors, and nothing is written. */
+  knownErrors?: FieldErrors;
+  /** The budget of the whole operation, when the caller did work of its own within it. */
+  budget?: Budget;
+}
+
+/**
+ * How long a change may take before the person is told it failed: inside Slack's 3 s for the
+ * editor's acknowledgement, and the API's 5 s. Redis refuses the write after it (RedisClock).
+ */
+const WRITE_BUDGET_MS = 2_500;
+
+/** The budget of a change, for a caller that reads before it calls updateCode. */
+export function writeBudget(): Budget {
+  return budgetOf(WRITE_BUDGET_MS);
+}
+/** A device's redemption: its 503 comes within 5 s of receipt, with time to spare. */
+const REDEEM_BUDGET_MS = 3_000;
+/** How many index entries one filtered list request may look at before it hands back a cursor. */
+const MAX_SCANNED_PER_PAGE = 5_000;
+/** Retries of a compare-and-set update that lost a race with a redemption. */
+const MAX_UPDATE_ATTEMPTS = 20;
+
+/**
+ * What people and devices do with codes, for the API and Slack alike: each operation validates
+ * once, against one reading of Redis's clock, and has a budget after which it answers 503 and
+ * Redis refuses to apply it. The store below speaks domain types and hides the keys.
+ */
+export class CodeService {
+  private readonly records: CodeRecords;
+  private readonly index: CodeIndex;
+  private readonly redemptions: Redemptions;
+
+  constructor(
+    redis: RedisClient,
+    keys: Keys,
+    private readonly clock: RedisClock,
+    private readonly retentionMs: number,
+  ) {
+    this.records = new CodeRecords(redis, keys, clock);
+    this.index = new CodeIndex(redis, keys);
+    this.redemptions = new Redemptions(redis, keys, clock, this.records, retentionMs);
+  }
+
+  /** One reading of Redis's clock (for showing statuses). */
+  now(): Promise<number> {
+    return this.clock.now();
+  }
+
+  async redeem(request: RedeemRequest): Promise<Redemption> {
+    const budget = budgetOf(REDEEM_BUDGET_MS);
+    const name = codeName(request.code);
+    if (!name) throw codeError('code_not_found');
+    return settleBy(answerBy(budget), this.redemptions.redeem(name, request, budget));
+  }
+
+  createCode(raw: unknown, actor: Actor, options: UpdateOptions = {}): Promise<InstallCode> {
+    const { knownErrors = {} } = options;
+    return this.withinBudget(options.budget, (budget) =>
+      this.create(raw, actor, knownErrors, budget),
+    );
+  }
+
+  /** Applies a partial change (a rename too). The count, last use and limit-reached instant stay. */
+  updateCode(
+    current: InstallCode,
+    raw: unknown,
+    actor: Actor,
+    options: UpdateOptions = {},
+  ): Promise<InstallCode> {
+    return this.withinBudget(options.budget, (budget) =>
+      this.update(current, raw, actor, options, budget),
+    );
+  }
+
+  deleteCode(current: InstallCode, expectedVersion?: number): Promise<void> {
+    return this.withinBudget(undefined, async (budget) => {
+      await this.records.delete(current, expectedVersion, budget);
+      await this.index.remove(indexMember(current));
+    });
+  }
+
+  /** The code written as `text` (compared as SPEC §1 says), or code_not_found. */
+  async getCode(text: string): Promise<InstallCode> {
+    const name = codeName(text);
+    const code = name && (await this.records.findByName(name));
+    if (!code) throw codeError('code_not_found');
+    return code;
+  }
+
+  findById(id: string): Promise<InstallCode | null> {
+    return this.records.findById(id);
+  }
+
+  async getById(id: string): Promise<InstallCode> {
+    const code = await this.records.findById(id);
+    if (!code) throw codeError('code_not_found');
+    return code;
+  }
+
+  history(code: InstallCode): Promise<HistoryEvent[]> {
+    return this.records.history(code);
+  }
+
+  /** Notes an event that changes nothing else, such as a share into a channel. */
+  async addHistory(code: InstallCode, event: Omit<HistoryEvent, 'at'>): Promise<void> {
+    const at = codeTime(code, await this.clock.now());
+    await this.records.addHistory(code, { ...event, at });
+  }
+
+  async listCodes(query: ListQuery): Promise<CodePage> {
+    const now = query.status ? await this.clock.now() : 0;
+    const needle = query.q?.trim().toLowerCase() || null;
+    const matches = (code: InstallCode) =>
+      (!query.status || statusAt(code, now) === query.status) &&
+      (!needle || matchesText(code, needle));
+    const batch = needle || query.status ? Math.max(query.limit * 4, 100) : query.limit + 1;
+    const codes: InstallCode[] = [];
+    let after = query.cursor ?? null;
+    for (let scanned = 0; scanned < MAX_SCANNED_PER_PAGE; ) {
+      const members = await this.index.page(after, batch);
+      const found = await this.codesOf(members);
+      await this.index.remove(...members.filter((_, i) => found[i] === null));
+      for (const [i, member] of members.entries()) {
+        const code = found[i];
+        if (code && matches(code)) {
+          if (codes.length === query.limit) return { codes, nextCursor: after };
+          codes.push(code);
+        }
+        after = member;
+        scanned++;
+      }
+      if (members.length < batch) return { codes, nextCursor: null };
+    }
+    return { codes, nextCursor: after };
+  }
+
+  private async create(
+    raw: unknown,
+    actor: Actor,
+    knownErrors: FieldErrors,
+    budget: Budget,
+  ): Promise<InstallCode> {
+    const now = await this.clock.now();
+    const fields = newCode(validateCode(raw, null, now, knownErrors), actor, now);
+    const listed: string[] = [];
+    const listFirst = async (id: string) => {
+      listed.push(indexMember({ createdAt: now, id }));
+      await this.index.add({ createdAt: now, id });
+    };
+    try {
+      const id = await this.records.create(fields, this.removalOf(fields), budget, listFirst);
+      // Housekeeping that the new code does not wait for.
+      this.index.sweep((members) => this.codesOf(members)).catch(() => undefined);
+      return { ...fields, id };
+    } catch (error) {
+      // A refused record was never written; a failed one may still be, so its entry stays.
+      if (error instanceof CodeError && error.kind === 'code_taken') {
+        await this.index.remove(...listed).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private async update(
+    current: InstallCode,
+    raw: unknown,
+    actor: Actor,
+    { expectedVersion, knownErrors }: UpdateOptions,
+    budget: Budget,
+  ): Promise<InstallCode> {
+    const now = await this.clock.now();
+    let latest = current;
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      if (expectedVersion !== undefined && latest.version !== expectedVersion) {
+        throw codeError('version_conflict');
+      }
+      const at = codeTime(latest, now);
+      const updated = applySettings(latest, validateCode(raw, latest, at, knownErrors), actor, at);
+      const event = changeEvent(latest, updated, actor, at);
+      const outcome = await this.records.update(
+        latest,
+        updated,
+        this.removalOf(updated),
+        event,
+        budget,
+      );
+      if (outcome === 'ok') return updated;
+      latest = await this.getById(latest.id);
+    }
+    throw codeError('unavailable');
+  }
+
+  private withinBudget<T>(
+    budget: Budget = writeBudget(),
+    operation: (budget: Budget) => Promise<T>,
+  ): Promise<T> {
+    return settleBy(answerBy(budget), operation(budget));
+  }
+
+  /** The codes behind index entries: null where the code is gone (or was made again since). */
+  private async codesOf(members: string[]): Promise<(InstallCode | null)[]> {
+    const codes = await Promise.all(members.map((m) => this.records.findById(idOfMember(m))));
+    return codes.map((code, i) => (code && indexMember(code) === members[i] ? code : null));
+  }
+
+  /** When Redis should remove the record: RETENTION after it stops being usable. */
+  private removalOf(code: Omit<InstallCode, 'id'>): Removal {
+    return removalAt(code, this.retentionMs) ?? '';
+  }
+}
+
+function newCode(settings: CodeSettings, actor: Actor, now: number): Omit<InstallCode, 'id'> {
+  const unused = { ...settings, timesUsed: 0, limitReachedAt: null };
+  return {
+    ...unused,
+    lastUsedAt: null,
+    limitReachedAt: limitReachedAfterChange(unused, now),
+    createdAt: now,
+    createdBy: actor,
+    updatedAt: now,
+    updatedBy: actor,
+    version: 1,
+  };
+}
+
+function applySettings(
+  current: InstallCode,
+  settings: CodeSettings,
+  actor: Actor,
+  now: number,
+): InstallCode {
+  const next = { ...current, ...settings, updatedAt: now, updatedBy: actor };
+  return {
+    ...next,
+    version: current.version + 1,
+    limitReachedAt: limitReachedAfterChange(next, now),
+  };
+}
+
+function changeEvent(
+  before: InstallCode,
+  after: InstallCode,
+  actor: Actor,
+  at: number,
+): HistoryEvent {
+  const changed = (Object.keys(after) as (keyof InstallCode)[]).filter(
+    (name) => !['updatedAt', 'updatedBy', 'version'].includes(name) && before[name] !== after[name],
+  );
+  if (normalizeCode(before.code) === normalizeCode(after.code)) {
+    return { at, by: actor, type: 'updated', changed };
+  }
+  return { at, by: actor, type: 'renamed', changed, from: before.code, to: after.code };
+}
+
+function matchesText(code: InstallCode, needle: string): boolean {
+  const text = [code.description ?? '', code.code, targetOf(code)].join('\n').toLowerCase();
+  const normalNeedle = normalizeCode(needle);
+  return (
+    text.includes(needle) ||
+    (normalNeedle !== '' && normalizeCode(code.code).includes(normalNeedle))
+  );
+}
