@@ -8,6 +8,7 @@ import { createSlackApp } from './slack/app.js';
 import { CodeStore } from './store/code-store.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
 import { type EmbeddedRedis, redisAnswers, startEmbeddedRedis } from './store/embedded-redis.js';
+import { checkEvictionPolicy } from './store/eviction-policy.js';
 
 export interface Service {
   url: string;
@@ -38,6 +39,7 @@ export async function startService(
   const metrics = createMetrics();
   watchConnection(redis, logger, metrics);
   await connectRedis(redis);
+  await checkEvictionPolicy(redis, config.REDIS_ALLOW_EVICTION, logger);
 
   const store = new CodeStore(redis, {
     keyPrefix: config.REDIS_KEY_PREFIX,

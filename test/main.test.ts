@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
 import { RedisServerMissing, redisAnswers } from '../src/store/embedded-redis.js';
-import { freePort } from './support/redis-server.js';
+import { freePort, startTestRedis } from './support/redis-server.js';
 import { API_TOKEN } from './support/service.js';
 
 /** Runs `src/main.ts` as `npm start` would, with only the given environment. */
@@ -41,6 +41,20 @@ describe('start-up', () => {
     const lines = run.output().stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(name);
+  });
+
+  it('refuses a Redis that may evict codes, with one line naming its policy', async () => {
+    const redis = await startTestRedis(['--maxmemory-policy', 'allkeys-lru']);
+    try {
+      const run = runMain({ PORT: String(await freePort()), REDIS_URL: redis.url });
+      expect(await run.exited).toBe(1);
+      const lines = run.output().stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('maxmemory-policy allkeys-lru');
+      expect(lines[0]).toContain('REDIS_ALLOW_EVICTION=on');
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('serves, and on SIGTERM stops and exits 0', async () => {

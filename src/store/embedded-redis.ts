@@ -64,6 +64,9 @@ export async function startEmbeddedRedis(options: {
       '',
       '--protected-mode',
       'yes',
+      // Evicting would lose codes silently (SPEC §5).
+      '--maxmemory-policy',
+      'noeviction',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
