@@ -7,7 +7,12 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createSlackApp } from './slack/app.js';
 import { CodeStore } from './store/code-store.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
-import { type EmbeddedRedis, redisAnswers, startEmbeddedRedis } from './store/embedded-redis.js';
+import {
+  adoptEmbeddedRedis,
+  type EmbeddedRedis,
+  redisAnswers,
+  startEmbeddedRedis,
+} from './store/embedded-redis.js';
 import { checkEvictionPolicy } from './store/eviction-policy.js';
 
 export interface Service {
@@ -103,7 +108,17 @@ async function embeddedRedisIfNeeded(
   where: { port: number; dir: string },
 ): Promise<EmbeddedRedis | null> {
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) return null;
-  if (await redisAnswers(`redis://127.0.0.1:${where.port}`)) return null;
+  if (await redisAnswers(`redis://127.0.0.1:${where.port}`)) {
+    // Ours if an earlier start was killed before it could stop it; anyone else's stays alone.
+    const adopted = await adoptEmbeddedRedis(where);
+    if (adopted) {
+      logger.info(
+        { port: where.port, dir: where.dir, pid: adopted.pid },
+        'redis-server left running by an earlier start: adopting it, it stops on exit',
+      );
+    }
+    return adopted;
+  }
   logger.info(
     { port: where.port, dir: where.dir },
     'nothing answers on 127.0.0.1: starting redis-server',
