@@ -95,6 +95,7 @@ export const configSchema = z.object({
   REDEEM_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
   REDEEM_FAILURE_WINDOW: duration('15m'),
   TRUST_PROXY: onOff,
+  REDIS_ALLOW_EVICTION: onOff,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

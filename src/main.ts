@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startService } from './service.js';
 import { RedisServerMissing } from './store/embedded-redis.js';
+import { EvictionPolicyRefused } from './store/eviction-policy.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
   } catch (error) {
-    if (error instanceof RedisServerMissing) {
+    // Errors that say what to do are one line for the operator, not a stack trace.
+    if (error instanceof RedisServerMissing || error instanceof EvictionPolicyRefused) {
       console.error(error.message);
       process.exit(1);
     }

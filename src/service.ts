@@ -6,8 +6,14 @@ import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createSlackApp } from './slack/app.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
-import { type EmbeddedRedis, redisAnswers, startEmbeddedRedis } from './store/embedded-redis.js';
+import {
+  adoptEmbeddedRedis,
+  type EmbeddedRedis,
+  redisAnswers,
+  startEmbeddedRedis,
+} from './store/embedded-redis.js';
 import { EventClaims } from './store/event-claims.js';
+import { checkEvictionPolicy } from './store/eviction-policy.js';
 import { keysFor } from './store/keys.js';
 import { RedisClock } from './store/redis-clock.js';
 import { CodeService } from './use-cases/code-service.js';
@@ -42,6 +48,7 @@ export async function startService(
   const metrics = createMetrics();
   watchConnection(redis, logger, metrics);
   await connectRedis(redis);
+  await checkEvictionPolicy(redis, config.REDIS_ALLOW_EVICTION, logger);
 
   const keys = keysFor(config.REDIS_KEY_PREFIX);
   const clock = new RedisClock(redis);
@@ -109,7 +116,17 @@ async function embeddedRedisIfNeeded(
   where: { port: number; dir: string },
 ): Promise<EmbeddedRedis | null> {
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) return null;
-  if (await redisAnswers(`redis://127.0.0.1:${where.port}`)) return null;
+  if (await redisAnswers(`redis://127.0.0.1:${where.port}`)) {
+    // Ours if an earlier start was killed before it could stop it; anyone else's stays alone.
+    const adopted = await adoptEmbeddedRedis(where);
+    if (adopted) {
+      logger.info(
+        { port: where.port, dir: where.dir, pid: adopted.pid },
+        'redis-server left running by an earlier start: adopting it, it stops on exit',
+      );
+    }
+    return adopted;
+  }
   logger.info(
     { port: where.port, dir: where.dir },
     'nothing answers on 127.0.0.1: starting redis-server',

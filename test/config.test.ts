@@ -41,6 +41,10 @@ describe('loadConfig defaults', () => {
     expect(config.TRUST_PROXY).toBe(false);
   });
 
+  it('refuses a Redis that may evict keys', () => {
+    expect(config.REDIS_ALLOW_EVICTION).toBe(false);
+  });
+
   it("logs at 'info'", () => {
     expect(config.LOG_LEVEL).toBe('info');
   });
@@ -63,6 +67,7 @@ describe('loadConfig defaults', () => {
       RETENTION: '',
       REDIS_KEY_PREFIX: '',
       TRUST_PROXY: '',
+      REDIS_ALLOW_EVICTION: '',
       API_TOKEN: '',
       INSTALL_URL_TEMPLATE: '',
     });
@@ -70,6 +75,7 @@ describe('loadConfig defaults', () => {
     expect(empty.RETENTION).toBe(7 * 24 * 60 * 60 * 1000);
     expect(empty.REDIS_KEY_PREFIX).toBe('ic:');
     expect(empty.TRUST_PROXY).toBe(false);
+    expect(empty.REDIS_ALLOW_EVICTION).toBe(false);
     expect(empty.API_TOKEN).toBeUndefined();
     expect(empty.INSTALL_URL_TEMPLATE).toBe('{code}');
   });
@@ -98,6 +104,7 @@ describe('loadConfig values', () => {
       REDEEM_MAX_FAILURES: '5',
       REDEEM_FAILURE_WINDOW: '90s',
       TRUST_PROXY: 'on',
+      REDIS_ALLOW_EVICTION: 'on',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -116,6 +123,7 @@ describe('loadConfig values', () => {
       REDEEM_MAX_FAILURES: 5,
       REDEEM_FAILURE_WINDOW: 90 * 1000,
       TRUST_PROXY: true,
+      REDIS_ALLOW_EVICTION: true,
       LOG_LEVEL: 'debug',
     });
     expect(config.SLACK_API_URL).toMatch(/^http:\/\/127\.0\.0\.1:9999\/api\/?$/);
@@ -149,6 +157,13 @@ describe('loadConfig values', () => {
     expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toBe(expected);
   });
 
+  it.each([
+    ['on', true],
+    ['off', false],
+  ])('reads REDIS_ALLOW_EVICTION=%s as %s', (value, expected) => {
+    expect(loadConfig({ REDIS_ALLOW_EVICTION: value }).REDIS_ALLOW_EVICTION).toBe(expected);
+  });
+
   it.each(['7d', '1s', '365d'])('reads RETENTION=%s', (value) => {
     expect(loadConfig({ RETENTION: value }).RETENTION).toBeGreaterThan(0);
   });
@@ -180,6 +195,7 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     ['ADMIN_USER_IDS', 'U012ABCDEF,u123'],
     ['STAFF_USER_IDS', 'not an id'],
     ['TRUST_PROXY', 'maybe'],
+    ['REDIS_ALLOW_EVICTION', 'allkeys-lru'],
     ['SLACK_API_URL', 'slack'],
   ])('%s=%j', (name, value) => {
     const error = configError({ [name]: value });

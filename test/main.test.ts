@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
-import { RedisServerMissing, redisAnswers } from '../src/store/embedded-redis.js';
-import { freePort } from './support/redis-server.js';
+import { isRunning, RedisServerMissing, redisAnswers } from '../src/store/embedded-redis.js';
+import { freePort, startTestRedis } from './support/redis-server.js';
 import { API_TOKEN } from './support/service.js';
 
 /** Runs `src/main.ts` as `npm start` would, with only the given environment. */
@@ -29,6 +30,47 @@ function runMain(env: Record<string, string>) {
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
+/** A logger whose messages the test can read. */
+function recordingLogger() {
+  const messages: string[] = [];
+  const logger = createLogger('info', {
+    write: (line: string) => messages.push(JSON.parse(line).msg),
+  });
+  return { logger, messages };
+}
+
+/**
+ * A service with a redis-server of its own on `port`, data in `dir`, in a process of its own so
+ * the test can kill -9 it (main.ts cannot be pointed at another port than 6379).
+ */
+async function startServiceToCrash(port: number, dir: string) {
+  const script = `
+    const { loadConfig } = await import('./src/config.ts');
+    const { createLogger } = await import('./src/log.ts');
+    const { startService } = await import('./src/service.ts');
+    await startService(loadConfig({ PORT: '0' }), createLogger('silent'), {
+      host: '127.0.0.1',
+      defaultRedis: { port: ${port}, dir: ${JSON.stringify(dir)} },
+    });
+    console.log('started');
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => String(chunk).includes('started') && resolve());
+    void exited.then(() => reject(new Error('the service exited before it started')));
+  });
+  return {
+    crash: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 describe('start-up', () => {
   it.each([
     ['RETENTION', 'soon'],
@@ -41,6 +83,20 @@ describe('start-up', () => {
     const lines = run.output().stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(name);
+  });
+
+  it('refuses a Redis that may evict codes, with one line naming its policy', async () => {
+    const redis = await startTestRedis(['--maxmemory-policy', 'allkeys-lru']);
+    try {
+      const run = runMain({ PORT: String(await freePort()), REDIS_URL: redis.url });
+      expect(await run.exited).toBe(1);
+      const lines = run.output().stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('maxmemory-policy allkeys-lru');
+      expect(lines[0]).toContain('REDIS_ALLOW_EVICTION=on');
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('serves, and on SIGTERM stops and exits 0', async () => {
@@ -180,4 +236,71 @@ describe('embedded redis-server', () => {
       process.env.PATH = path;
     }
   });
+
+  it('after a kill -9, the next start adopts the redis-server left running and stops it on close', async () => {
+    const defaultRedis = {
+      port: await freePort(),
+      dir: mkdtempSync(join(tmpdir(), 'installcode-data-')),
+    };
+    const url = `redis://127.0.0.1:${defaultRedis.port}`;
+    const crashed = await startServiceToCrash(defaultRedis.port, defaultRedis.dir);
+    const pid = Number(readFileSync(join(defaultRedis.dir, 'redis-server.pid'), 'utf8'));
+    try {
+      await crashed.crash();
+      expect(isRunning(pid)).toBe(true);
+      expect(await redisAnswers(url)).toBe(true);
+
+      const { logger, messages } = recordingLogger();
+      const second = await startService(configWithoutRedis(), logger, {
+        host: '127.0.0.1',
+        defaultRedis,
+      });
+      expect(messages.filter((m) => /adopting/.test(m))).toHaveLength(1);
+      await second.close();
+      expect(isRunning(pid)).toBe(false);
+      expect(await redisAnswers(url)).toBe(false);
+    } finally {
+      if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it.each([
+    ['a stale pid file', async () => deadPid()],
+    ['its pid in our pid file but another data dir', async (url: string) => serverPid(url)],
+  ])('leaves a redis-server that is not ours alone: %s', async (_, pidInFile) => {
+    const foreign = await startTestRedis();
+    const dir = mkdtempSync(join(tmpdir(), 'installcode-data-'));
+    writeFileSync(join(dir, 'redis-server.pid'), `${await pidInFile(foreign.url)}\n`);
+    try {
+      const foreignPid = await serverPid(foreign.url);
+      const { logger, messages } = recordingLogger();
+      const service = await startService(configWithoutRedis(), logger, {
+        host: '127.0.0.1',
+        defaultRedis: { port: foreign.port, dir },
+      });
+      await service.close();
+      expect(messages.filter((m) => /adopting|starting redis-server/.test(m))).toEqual([]);
+      expect(isRunning(foreignPid)).toBe(true);
+      expect(await redisAnswers(foreign.url)).toBe(true);
+    } finally {
+      await foreign.stop();
+    }
+  });
 });
+
+/** The process id of the redis-server answering at `url`. */
+async function serverPid(url: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    return Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The id of a process that has come and gone. */
+async function deadPid(): Promise<number> {
+  const child = spawn('true');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid ?? 0;
+}
