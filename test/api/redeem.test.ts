@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FIELD } from '../../src/store/record.js';
-import { redeemBody, startTestService, type TestService } from '../support/service.js';
+import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
 
 let service: TestService;
 let redis: Redis;
@@ -72,15 +73,14 @@ describe('POST /api/v1/redeem', () => {
   });
 
   it('keeps only a hash of the device token in Redis', async () => {
-    const { code, id } = await createCode({ ...group });
+    const { code } = await createCode({ ...group });
     const { deviceToken, deviceId } = (await redeem(code)).body;
     for (const key of await redis.keys(`${service.prefix}*`)) {
       expect(JSON.stringify(await readKey(key))).not.toContain(deviceToken);
     }
-    const device = JSON.parse(
-      (await redis.hget(`${service.prefix}devices:{${id}}`, deviceId)) ?? '{}',
-    );
-    expect(device.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+    const [device] = await registryOf(service, code);
+    expect(device?.deviceId).toBe(deviceId);
+    expect(device?.tokenHash).toBe(createHash('sha256').update(deviceToken).digest('hex'));
   });
 
   it('succeeds exactly min(N, L) times under 60 concurrent redemptions, with distinct accounts', async () => {
