@@ -5,7 +5,7 @@ type LifetimeFields = Pick<
   'expiresAt' | 'usageLimit' | 'usageLimitDelaySeconds' | 'timesUsed' | 'limitReachedAt'
 >;
 type Instants = Partial<
-  Pick<InstallCode, 'createdAt' | 'updatedAt' | 'lastUsedAt' | 'limitReachedAt'>
+  Pick<InstallCode, 'createdAt' | 'updatedAt' | 'lastUsedAt' | 'lastRefusedAt' | 'limitReachedAt'>
 >;
 
 /**
@@ -19,6 +19,7 @@ export function codeTime(code: Instants, now: number): number {
     code.createdAt ?? 0,
     code.updatedAt ?? 0,
     code.lastUsedAt ?? 0,
+    code.lastRefusedAt ?? 0,
     code.limitReachedAt ?? 0,
   );
 }

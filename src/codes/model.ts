@@ -34,6 +34,8 @@ export interface CodeBookkeeping {
   id: string;
   timesUsed: number;
   lastUsedAt: number | null;
+  /** When a redemption was last refused as expired or used up: the code's time never goes back before it. */
+  lastRefusedAt: number | null;
   limitReachedAt: number | null;
   createdAt: number;
   createdBy: string;

@@ -5,7 +5,7 @@ import type { InstallCode } from '../codes/model.js';
 import type { RedisClient } from './connection.js';
 import { HISTORY_LENGTH, type HistoryEvent, parseHistory } from './history.js';
 import type { Keys } from './keys.js';
-import { fromHash, toHash } from './record.js';
+import { FIELD, fromHash, toHash } from './record.js';
 import type { Budget, RedisClock } from './redis-clock.js';
 import {
   addHistoryScript,
@@ -141,6 +141,9 @@ export class CodeRecords {
     if (renamed) await this.claimName(updated.code, current.id, removal);
     const { id, ...fields } = updated;
     const { hash, absent } = toHash(fields);
+    // Redemptions alone write lastRefusedAt, and may do so between our read and this write.
+    delete hash[FIELD.lastRefusedAt];
+    const unset = absent.filter((field) => field !== FIELD.lastRefusedAt);
     const key = this.keys.record(id);
     const [outcome] = await updateRecordScript.run(
       this.redis,
@@ -149,7 +152,7 @@ export class CodeRecords {
         version: current.version,
         timesUsed: current.timesUsed,
         set: JSON.stringify(hash),
-        unset: JSON.stringify(absent),
+        unset: JSON.stringify(unset),
         removal,
         entry: JSON.stringify(event),
         historyLength: HISTORY_LENGTH,

@@ -256,6 +256,7 @@ function newCode(settings: CodeSettings, actor: Actor, now: number): Omit<Instal
   return {
     ...unused,
     lastUsedAt: null,
+    lastRefusedAt: null,
     limitReachedAt: limitReachedAfterChange(unused, now),
     createdAt: now,
     createdBy: actor,

@@ -51,6 +51,7 @@ function makeCode(overrides: Partial<InstallCode> = {}): InstallCode {
     deviceId: null,
     timesUsed: 3,
     lastUsedAt: NOW - DAY,
+    lastRefusedAt: null,
     limitReachedAt: null,
     createdAt: NOW - 2 * DAY,
     createdBy: 'U0CREATOR',

@@ -250,6 +250,7 @@ function makeCode(overrides: Partial<InstallCode> = {}): InstallCode {
     deviceId: null,
     timesUsed: 3,
     lastUsedAt: NOW - HOUR,
+    lastRefusedAt: null,
     limitReachedAt: null,
     createdAt: NOW - DAY,
     createdBy: 'U0CREATOR',

@@ -24,7 +24,7 @@ end
 export const LATEST_INSTANT = `
 local function latestInstant(record)
   local t = redis.call('HMGET', record, '${F.createdAt}', '${F.updatedAt}', '${F.lastUsedAt}',
-    '${F.limitReachedAt}')
+    '${F.lastRefusedAt}', '${F.limitReachedAt}')
   local latest = 0
   for _, v in ipairs(t) do
     local n = tonumber(v)

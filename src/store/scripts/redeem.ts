@@ -20,7 +20,8 @@ import { LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME } from './lua.js';
  *
  * An answer kept under the key counts only for the same incarnation of the record (its creation
  * instant): a code deleted and made again under its name starts afresh. Every check comes before
- * the first write, so a refusal (OOM, READONLY) never leaves half a redemption.
+ * the first write, so a refusal (OOM, READONLY) never leaves half a redemption. A refusal as
+ * expired or used up notes its instant (lastRefusedAt), which the code's time never goes back before.
  */
 export const redeemScript = defineScript<
   | ['ok', string, string]
@@ -56,9 +57,14 @@ local now = math.max(clock, latestInstant(record))
 local expiresAt, limit = tonumber(f[2]), tonumber(f[3])
 local delay = (tonumber(f[4]) or 0) * 1000
 local used, reached = tonumber(f[5]) or 0, tonumber(f[6])
-if expiresAt and now >= expiresAt then return {'code_expired'} end
+-- A refusal is remembered, so that a clock stepping back later cannot reopen the code.
+local function refuse(reason)
+  redis.call('HSET', record, '${F.lastRefusedAt}', now)
+  return {reason}
+end
+if expiresAt and now >= expiresAt then return refuse('code_expired') end
 if limit and used >= limit and (delay == 0 or not reached or now >= reached + delay) then
-  return {'code_used_up'}
+  return refuse('code_used_up')
 end
 local action, accountId, deviceId = f[7], cjson.null, deviceId
 if action == '${ACT.create_account_and_device}' then
