@@ -411,7 +411,7 @@ describe('draftOf', () => {
         accountId: code.accountId,
         deviceId: code.deviceId,
       });
-      const { id, timesUsed, lastUsedAt, limitReachedAt, ...rest } = code;
+      const { id, timesUsed, lastUsedAt, lastRefusedAt, limitReachedAt, ...rest } = code;
       const { createdAt, createdBy, updatedAt, updatedBy, version, ...settings } = rest;
       expect(resolveSettings(parseCodeInput(input), code, NOW)).toEqual(settings);
     }
