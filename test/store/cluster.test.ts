@@ -354,6 +354,18 @@ describe('the service on a three-master Redis Cluster', () => {
     expect(await client.pttl(`${service.prefix}code:{${open.id}}`)).toBe(-1);
   });
 
+  it('answers any text a device sends as a code with 404 or 400, never a cross-slot 500', async () => {
+    const texts = ['}abcd', '{abcd}', 'ab}cd{ef', '{}ABCD', '}}}}', 'ABCD}', '{a}{b}cd', '____a'];
+    for (const text of [
+      ...texts,
+      ...Array.from({ length: 40 }, () => randomBytes(6).toString('latin1')),
+    ]) {
+      const answer = await redeem(text);
+      expect([400, 404], `${JSON.stringify(text)} → ${answer.status}`).toContain(answer.status);
+    }
+    expect(service.logs.filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
+  });
+
   it('spreads codes over the masters, and every code works whichever master holds it', async () => {
     const created: { id: string; code: string }[] = [];
     for (let i = 0; i < 30; i++) created.push(await create({ ...group, usageLimit: 5 }));
