@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FIELD } from '../../src/store/record.js';
+import { REGISTRY_LENGTH } from '../../src/store/redemptions.js';
 import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
 
 let service: TestService;
@@ -187,6 +188,35 @@ describe('POST /api/v1/redeem', () => {
     const answer = await redeem('NOPE-NOPE-NOPE');
     expect(answer.status).toBe(404);
     expect(answer.body).toEqual({ error: 'code_not_found', message: expect.any(String) });
+  });
+});
+
+describe('the device registry', () => {
+  const expiryOf = (key: string) => redis.call('PEXPIRETIME', key).then(Number);
+
+  it('keeps the newest REGISTRY_LENGTH devices of a code that never ends', async () => {
+    const { code } = await createCode({ action: 'create_device', accountId: 'acct-many' });
+    const total = REGISTRY_LENGTH + 5;
+    for (let sent = 0; sent < total; sent += 50) {
+      const batch = Array.from({ length: Math.min(50, total - sent) }, () => redeem(code));
+      expect((await Promise.all(batch)).every((answer) => answer.status === 200)).toBe(true);
+    }
+    const registry = await registryOf(service, code);
+    expect(registry).toHaveLength(REGISTRY_LENGTH);
+    const stored = await service.call('GET', `/api/v1/codes/${code}`);
+    expect(stored.body.timesUsed).toBe(total);
+  });
+
+  it('lives as long as its code, and goes with it', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const { code, id } = await createCode({ ...group, expiresAt });
+    expect((await redeem(code)).status).toBe(200);
+    const devices = `${service.prefix}code:{${id}}:devices`;
+    expect(await expiryOf(devices)).toBe(await expiryOf(`${service.prefix}code:{${id}}`));
+    expect(await expiryOf(devices)).toBeGreaterThan(Date.parse(expiresAt));
+
+    expect((await service.call('DELETE', `/api/v1/codes/${code}`)).status).toBe(204);
+    expect(await redis.exists(devices)).toBe(0);
   });
 });
 
