@@ -6,6 +6,7 @@ import { CODE_ACTIONS } from '../codes/model.js';
 import { fieldErrorsOf } from '../codes/rules.js';
 import type { Metrics } from '../metrics.js';
 import { isRedisUnavailable } from '../store/connection.js';
+import { monotonicNow, settleBy } from '../store/redis-clock.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import type { RedeemLimiter } from './redeem-limiter.js';
 
@@ -35,6 +36,7 @@ export const redemptionSchema = z.object({
 });
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
+const FAILURE_COUNT_BUDGET_MS = 1_000;
 
 type RedeemDeps = { codes: CodeService; limiter: RedeemLimiter; metrics: Metrics };
 
@@ -83,7 +85,9 @@ async function redeem(deps: RedeemDeps, request: FastifyRequest, reply: FastifyR
     });
   } catch (error) {
     if (error instanceof CodeError && error.kind === 'code_not_found') {
-      refuseIfBlocked(reply, await deps.limiter.recordFailure(request.ip));
+      // Bounded too: with the redemption's own budget, the answer still comes within 5 s.
+      const counted = deps.limiter.recordFailure(request.ip);
+      refuseIfBlocked(reply, await settleBy(monotonicNow() + FAILURE_COUNT_BUDGET_MS, counted));
     }
     throw error;
   }
