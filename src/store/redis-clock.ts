@@ -18,19 +18,14 @@ export function budgetOf(ms: number): Budget {
   return { startedAt: monotonicNow(), ms };
 }
 
-/** When we stop waiting and answer 503: a little after the budget, for scheduling slack. */
+/** Scheduling slack between the budget's end and our 503. */
+const ANSWER_MARGIN_MS = 20;
+const PROBE_EVERY_MS = 1_000;
+
+/** When we stop waiting and answer 503: a little after the budget. */
 export function answerBy(budget: Budget): number {
   return budget.startedAt + budget.ms + ANSWER_MARGIN_MS;
 }
-
-/** Redis time minus our monotonic time, bounded by when the TIME request left and came back. */
-interface Offset {
-  low: number;
-  high: number;
-}
-
-const ANSWER_MARGIN_MS = 20;
-const PROBE_EVERY_MS = 1_000;
 
 /**
  * The one clock is Redis's (TIME), and on a Cluster each master has its own. This keeps, for each
@@ -41,7 +36,11 @@ const PROBE_EVERY_MS = 1_000;
  * was delayed (a stall, a pause, a failover) and runs after a 503 changes nothing.
  */
 export class RedisClock {
-  private readonly offsets = new Map<string, Offset>();
+  /**
+   * Per node, the least that (its clock − our monotonic clock) can be: its TIME reading minus our
+   * clock when the answer came back (the reading was taken before that).
+   */
+  private readonly offsets = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private probing: Promise<void> | null = null;
 
@@ -75,24 +74,22 @@ export class RedisClock {
 
   /**
    * The instant, on the clock of the node that holds `key`, after which the operation must not
-   * take effect. It is taken from the earliest that node's clock can read now (the offset's low
-   * bound), so when our 503 goes out at answerBy(budget), the node's clock is surely past it.
+   * take effect. It is taken from the earliest that node's clock can read now, so when our 503
+   * goes out at answerBy(budget), the node's clock is surely past it.
    * Unavailable when the node's clock has never been read and cannot be now.
    */
   async deadline(key: string, budget: Budget): Promise<number> {
     const node = this.nodeOf(key);
     if (node && !this.offsets.has(node)) await withinMs(this.probe(), budget.ms);
     const offset = node ? this.offsets.get(node) : undefined;
-    if (!offset) throw codeError('unavailable');
-    return Math.floor(budget.startedAt + offset.low + budget.ms);
+    if (offset === undefined) throw codeError('unavailable');
+    return Math.floor(budget.startedAt + offset + budget.ms);
   }
 
   private async measure(node: string, client: Redis): Promise<void> {
-    const sent = monotonicNow();
     const [seconds, micros] = await client.time();
     const received = monotonicNow();
-    const redisTime = Number(seconds) * 1000 + Number(micros) / 1000;
-    this.offsets.set(node, { low: redisTime - received, high: redisTime - sent });
+    this.offsets.set(node, Number(seconds) * 1000 + Number(micros) / 1000 - received);
   }
 
   private masters(): [string, Redis][] {

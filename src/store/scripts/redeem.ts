@@ -62,10 +62,14 @@ local function refuse(reason)
   redis.call('HSET', record, '${F.lastRefusedAt}', now)
   return {reason}
 end
-if expiresAt and now >= expiresAt then return refuse('code_expired') end
-if limit and used >= limit and (delay == 0 or not reached or now >= reached + delay) then
-  return refuse('code_used_up')
+-- As statusAt: the limit ends at reached + delay; without a delay the count alone decides.
+-- Whichever of expiry and the limit's end came first names the refusal.
+local limitEnd = reached and reached + delay
+if limit and used >= limit and (delay == 0 or not reached) then limitEnd = reached or now end
+if expiresAt and now >= expiresAt and (not limitEnd or expiresAt <= limitEnd) then
+  return refuse('code_expired')
 end
+if limitEnd and now >= limitEnd then return refuse('code_used_up') end
 local action, accountId, deviceId = f[7], cjson.null, deviceId
 if action == '${ACT.create_account_and_device}' then
   if accountNumber == '' then return {'need_account_number', f[8]} end
