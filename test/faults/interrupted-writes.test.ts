@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { redeemBody, startTestService, type TestService } from '../support/service.js';
+import { beforeAll, expect, it } from 'vitest';
+import { untilReady, useServiceBehindProxy } from '../support/proxied-service.js';
+import { redeemBody, type TestService } from '../support/service.js';
 import { expectStoreConsistent } from '../support/store-invariants.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 /**
  * Creation, renaming, editing and removal span several keys and slots. Whatever step the
@@ -13,28 +13,12 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
  */
 
 const RETENTION_MS = 7 * 86_400_000;
-let redis: TestRedis;
-let proxy: TcpProxy;
+const setup = useServiceBehindProxy();
 let service: TestService;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  proxy = await startTcpProxy({ port: redis.port });
-  service = await startTestService({ REDIS_URL: proxy.url });
+let proxy: TcpProxy;
+beforeAll(() => {
+  ({ service, proxy } = setup);
 });
-afterAll(async () => {
-  await service?.close();
-  await proxy?.close();
-  await redis?.stop();
-});
-
-async function untilReady(): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if ((await service.call('GET', '/readyz')).status === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the service did not get Redis back');
-}
 
 let serial = 0;
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
@@ -53,7 +37,7 @@ async function cutDuring(skip: number, operation: () => Promise<{ status: number
   expect(report.request).toMatch(/evalsha|eval/i);
   // The service answered within its budget, truthfully or with 503.
   expect([200, 201, 204, 503]).toContain(answer.status);
-  await untilReady();
+  await untilReady(service);
   expect(await expectStoreConsistent(service, RETENTION_MS)).toBeGreaterThan(0);
   return answer;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { beforeAll, expect, it } from 'vitest';
+import { untilReady, useServiceBehindProxy } from '../support/proxied-service.js';
+import { redeemBody, registryOf, type TestService } from '../support/service.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 /**
  * The connection to Redis breaks after a redemption script reached Redis but before its answer
@@ -10,19 +10,11 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
  * once (SPEC §2, Idempotency-Key; README "Device tokens").
  */
 
-let redis: TestRedis;
-let proxy: TcpProxy;
+const setup = useServiceBehindProxy();
 let service: TestService;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  proxy = await startTcpProxy({ port: redis.port });
-  service = await startTestService({ REDIS_URL: proxy.url });
-});
-afterAll(async () => {
-  await service?.close();
-  await proxy?.close();
-  await redis?.stop();
+let proxy: TcpProxy;
+beforeAll(() => {
+  ({ service, proxy } = setup);
 });
 
 async function createCode(body: Record<string, unknown>): Promise<string> {
@@ -35,16 +27,6 @@ async function timesUsed(code: string): Promise<number> {
   const read = await service.call('GET', `/api/v1/codes/${code}`);
   expect(read.status).toBe(200);
   return read.body.timesUsed as number;
-}
-
-/** Waits (bounded) until the service talks to Redis again after a drop. */
-async function untilReady(): Promise<void> {
-  let status = 0;
-  for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
-    status = (await service.call('GET', '/readyz')).status;
-    if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(status).toBe(200);
 }
 
 function redeem(code: string, idempotencyKey?: string) {
@@ -82,7 +64,7 @@ it('a retry with the same Idempotency-Key after the connection broke gets the sa
   if (first.status === 503) expect(first.body.error).toBe('unavailable');
   console.info(`resend test: first answer after the drop was ${first.status}`);
 
-  await untilReady();
+  await untilReady(service);
   const retry = await redeem(code, key);
   expect(retry.status).toBe(200);
   expect(retry.body).toMatchObject({ action: 'create_device', accountId: 'acct-resend' });
@@ -112,7 +94,7 @@ it('without an Idempotency-Key, a script re-sent after a reconnect is not counte
   expect([200, 503]).toContain(first.status);
   console.info(`resend test (no key): first answer after the drop was ${first.status}`);
 
-  await untilReady();
+  await untilReady(service);
   const used = await timesUsed(code);
   expect(used).toBeLessThanOrEqual(1);
   // The script ran in Redis before the drop, so the redemption happened exactly once; a 200 says so.
@@ -141,7 +123,7 @@ it('a group code whose second script (with the account number) is cut off still 
   expectScriptRan(report.reply);
   expect([200, 503]).toContain(first.status);
 
-  await untilReady();
+  await untilReady(service);
   const retry = await redeem(code, key);
   expect(retry.status).toBe(200);
   expect(retry.body.accountId).toMatch(/^resend-\d{4,}$/);
@@ -166,7 +148,7 @@ it('a hard limit holds when the script that reaches it is cut off and re-sent', 
   expectScriptRan((await dropped).reply);
   expect([200, 503]).toContain(first.status);
 
-  await untilReady();
+  await untilReady(service);
   // The same device's retry is the same redemption; another device is refused.
   expect((await redeem(code, key)).status).toBe(200);
   const other = await redeem(code, randomUUID());
@@ -195,7 +177,7 @@ it('a cut followed by a second of refused reconnects: a device retrying with its
   expect([200, 503]).toContain(first.status);
   console.info(`resend test (cut + outage, key): first answer was ${first.status}`);
 
-  await untilReady();
+  await untilReady(service);
   const retry = await redeem(code, key);
   expect(retry.status).toBe(200);
   if (first.status === 200) expect(retry.body.deviceId).toBe(first.body.deviceId);
@@ -215,7 +197,7 @@ it('a cut followed by a second of refused reconnects: a 503 answer means nothing
   expectScriptRan((await dropped).reply);
   console.info(`resend test (cut + outage, no key): first answer was ${first.status}`);
 
-  await untilReady();
+  await untilReady(service);
   // The script ran in Redis before the cut. The device was told either 200 (the service found
   // out, e.g. by re-running the same script under the same internal key once Redis answered)
   // or 503 with nothing done; never 503 for a redemption that counted.
