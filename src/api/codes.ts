@@ -78,15 +78,16 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
 
     api.patch('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
       const expectedVersion = ifMatchVersion(request);
-      const current = await codes.getCode(request.params.code);
-      const code = await codes.updateCode(current, request.body, API_ACTOR, { expectedVersion });
+      const code = await codes.updateCode(request.params.code, request.body, API_ACTOR, {
+        expectedVersion,
+      });
       // The change's own clock reading: no second round trip to show its status.
       return withVersion(reply, code.version).send(presentCode(code, code.updatedAt));
     });
 
     api.delete('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
       const expectedVersion = ifMatchVersion(request);
-      await codes.deleteCode(await codes.getCode(request.params.code), expectedVersion);
+      await codes.deleteCode(request.params.code, expectedVersion);
       return reply.code(204).send();
     });
 

@@ -9,17 +9,20 @@ export interface ConnectionOptions {
 }
 
 /**
- * Fail fast rather than queue: with Redis gone, a command is refused at once (no offline queue)
- * or after COMMAND_TIMEOUT_MS, so the API answers 503 well inside 5 seconds instead of hanging.
- * The client keeps reconnecting on its own, so service resumes when Redis returns.
+ * Fail fast rather than queue: with Redis gone, a command is refused at once (no offline queue).
+ * How long to wait for an answer is the operation's budget (use-cases/code-service.ts), not the
+ * client's: a command the client gave up on may still run in time, so its timeout is longer than
+ * every budget and only catches what has none. The client keeps reconnecting on its own, so
+ * service resumes when Redis returns.
  */
-const COMMAND_TIMEOUT_MS = 2_000;
+const COMMAND_TIMEOUT_MS = 4_000;
+const CONNECT_TIMEOUT_MS = 2_000;
 const clientOptions: RedisOptions = {
   enableOfflineQueue: false,
   enableAutoPipelining: true,
   maxRetriesPerRequest: 1,
   commandTimeout: COMMAND_TIMEOUT_MS,
-  connectTimeout: COMMAND_TIMEOUT_MS,
+  connectTimeout: CONNECT_TIMEOUT_MS,
   retryStrategy: (attempt) => Math.min(100 * attempt, 1_000),
 };
 

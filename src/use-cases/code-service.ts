@@ -57,6 +57,8 @@ export function writeBudget(): Budget {
 }
 /** A device's redemption: its 503 comes within 5 s of receipt, with time to spare. */
 const REDEEM_BUDGET_MS = 3_000;
+/** A read, for a list or a Slack message: late reads change nothing, but someone is waiting. */
+const READ_BUDGET_MS = 3_000;
 /** How many index entries one filtered list request may look at before it hands back a cursor. */
 const MAX_SCANNED_PER_PAGE = 5_000;
 /** Retries of a compare-and-set update that lost a race with a redemption. */
@@ -85,7 +87,7 @@ export class CodeService {
 
   /** One reading of Redis's clock (for showing statuses). */
   now(): Promise<number> {
-    return this.clock.now();
+    return this.read(() => this.clock.now());
   }
 
   async redeem(request: RedeemRequest): Promise<Redemption> {
@@ -102,54 +104,75 @@ export class CodeService {
     );
   }
 
-  /** Applies a partial change (a rename too). The count, last use and limit-reached instant stay. */
+  /**
+   * Applies a partial change (a rename too) to a code, or to the code written as `text` (read
+   * within the same budget). The count, last use and limit-reached instant stay.
+   */
   updateCode(
-    current: InstallCode,
+    target: InstallCode | string,
     raw: unknown,
     actor: Actor,
     options: UpdateOptions = {},
   ): Promise<InstallCode> {
-    return this.withinBudget(options.budget, (budget) =>
-      this.update(current, raw, actor, options, budget),
+    return this.withinBudget(options.budget, async (budget) =>
+      this.update(await this.resolve(target), raw, actor, options, budget),
     );
   }
 
-  deleteCode(current: InstallCode, expectedVersion?: number): Promise<void> {
+  /** Removes a code, or the code written as `text`. */
+  deleteCode(target: InstallCode | string, expectedVersion?: number): Promise<void> {
     return this.withinBudget(undefined, async (budget) => {
+      const current = await this.resolve(target);
       await this.records.delete(current, expectedVersion, budget);
       await this.index.remove(indexMember(current));
     });
   }
 
   /** The code written as `text` (compared as SPEC §1 says), or code_not_found. */
-  async getCode(text: string): Promise<InstallCode> {
+  getCode(text: string): Promise<InstallCode> {
+    return this.read(() => this.findByText(text));
+  }
+
+  findById(id: string): Promise<InstallCode | null> {
+    return this.read(() => this.records.findById(id));
+  }
+
+  getById(id: string): Promise<InstallCode> {
+    return this.read(async () => {
+      const code = await this.records.findById(id);
+      if (!code) throw codeError('code_not_found');
+      return code;
+    });
+  }
+
+  history(code: InstallCode): Promise<HistoryEvent[]> {
+    return this.read(() => this.records.history(code));
+  }
+
+  /** Notes an event that changes nothing else, such as a share into a channel. */
+  addHistory(code: InstallCode, event: Omit<HistoryEvent, 'at'>): Promise<void> {
+    return this.read(async () => {
+      const at = codeTime(code, await this.clock.now());
+      await this.records.addHistory(code, { ...event, at });
+    });
+  }
+
+  listCodes(query: ListQuery): Promise<CodePage> {
+    return this.read(() => this.list(query));
+  }
+
+  private async findByText(text: string): Promise<InstallCode> {
     const name = codeName(text);
     const code = name && (await this.records.findByName(name));
     if (!code) throw codeError('code_not_found');
     return code;
   }
 
-  findById(id: string): Promise<InstallCode | null> {
-    return this.records.findById(id);
+  private resolve(target: InstallCode | string): Promise<InstallCode> {
+    return typeof target === 'string' ? this.findByText(target) : Promise.resolve(target);
   }
 
-  async getById(id: string): Promise<InstallCode> {
-    const code = await this.records.findById(id);
-    if (!code) throw codeError('code_not_found');
-    return code;
-  }
-
-  history(code: InstallCode): Promise<HistoryEvent[]> {
-    return this.records.history(code);
-  }
-
-  /** Notes an event that changes nothing else, such as a share into a channel. */
-  async addHistory(code: InstallCode, event: Omit<HistoryEvent, 'at'>): Promise<void> {
-    const at = codeTime(code, await this.clock.now());
-    await this.records.addHistory(code, { ...event, at });
-  }
-
-  async listCodes(query: ListQuery): Promise<CodePage> {
+  private async list(query: ListQuery): Promise<CodePage> {
     const now = query.status ? await this.clock.now() : 0;
     const needle = query.q?.trim().toLowerCase() || null;
     const matches = (code: InstallCode) =>
@@ -227,9 +250,15 @@ export class CodeService {
         budget,
       );
       if (outcome === 'ok') return updated;
-      latest = await this.getById(latest.id);
+      const reread = await this.records.findById(latest.id);
+      if (!reread) throw codeError('code_not_found');
+      latest = reread;
     }
     throw codeError('unavailable');
+  }
+
+  private read<T>(operation: () => Promise<T>): Promise<T> {
+    return settleBy(answerBy(budgetOf(READ_BUDGET_MS)), operation());
   }
 
   private withinBudget<T>(
