@@ -5,7 +5,7 @@ import {
   openToken,
   sealToken,
 } from '../codes/device-token.js';
-import { codeError } from '../codes/errors.js';
+import { CodeError, codeError } from '../codes/errors.js';
 import { newDeviceId } from '../codes/ids.js';
 import type { CodeAction } from '../codes/model.js';
 import type { CodeRecords } from './code-records.js';
@@ -13,8 +13,8 @@ import { connectRedis, isRedisUnavailable, type RedisClient } from './connection
 import { HISTORY_LENGTH } from './history.js';
 import type { Keys } from './keys.js';
 import { actionOfLetter } from './record.js';
-import { answerBy, type Budget, monotonicNow, type RedisClock } from './redis-clock.js';
-import { drawAccountNumberScript, redeemScript } from './scripts/index.js';
+import { answerBy, type Budget, monotonicNow, type RedisClock, settleBy } from './redis-clock.js';
+import { drawAccountNumberScript, redeemScript, withdrawScript } from './scripts/index.js';
 
 export interface DeviceInfo {
   name?: string;
@@ -40,6 +40,7 @@ export interface Redemption {
 const DEVICE_KEY_TTL_MS = 24 * 3_600_000;
 /** A key of our own only has to outlive ioredis re-sending the command after a reconnect. */
 const INTERNAL_KEY_TTL_MS = 10 * 60_000;
+const WITHDRAW_RETRY_MS = 500;
 /** The registry keeps the newest devices of each code (the history keeps fewer, with less). */
 export const REGISTRY_LENGTH = 1_000;
 
@@ -55,7 +56,11 @@ interface KeptAnswer {
 }
 
 interface Attempt {
+  /** This request's own ID (random), which the kept answer names. */
+  id: string;
   name: string;
+  /** The records the script ran on (the name's, then a pointer's). */
+  records: string[];
   request: RedeemRequest;
   budget: Budget;
   idempotencyKey: string;
@@ -78,9 +83,16 @@ export class Redemptions {
     private readonly retentionMs: number,
   ) {}
 
-  /** Redeems the code named `name` (normalised); the caller answers 503 at answerBy(budget). */
+  /**
+   * Redeems the code named `name` (normalised), or answers `unavailable` once the budget is
+   * spent. Then the script may still have run, or run later within its deadline, with its reply
+   * lost or held back: such a redemption is withdrawn in the background, so that a 503 never
+   * hides a use.
+   */
   async redeem(name: string, request: RedeemRequest, budget: Budget): Promise<Redemption> {
     const attempt: Attempt = {
+      id: newDeviceId(),
+      records: [],
       name,
       request,
       budget,
@@ -88,6 +100,19 @@ export class Redemptions {
       deviceToken: newDeviceToken(),
       deviceId: newDeviceId(),
     };
+    const work = this.attempt(attempt);
+    try {
+      return await settleBy(answerBy(budget), work);
+    } catch (error) {
+      if (!(error instanceof CodeError) || error.kind === 'unavailable') {
+        void this.withdraw(attempt, work);
+      }
+      throw error;
+    }
+  }
+
+  private async attempt(attempt: Attempt): Promise<Redemption> {
+    const { name } = attempt;
     let id = name;
     let reply = await this.runOn(attempt, id);
     if (reply[0] === 'code_not_found') {
@@ -119,6 +144,7 @@ export class Redemptions {
   /** The script on record `id`, run again with an account number when a group code needs one. */
   private async runOn(attempt: Attempt, id: string) {
     const { request, idempotencyKey, deviceToken } = attempt;
+    attempt.records.push(id);
     const record = this.keys.record(id);
     const keys = {
       record,
@@ -138,6 +164,7 @@ export class Redemptions {
       device: JSON.stringify(request.device),
       historyLength: HISTORY_LENGTH,
       registryLength: REGISTRY_LENGTH,
+      attempt: attempt.id,
     };
     const run = (accountNumber: number | '') =>
       this.untilSettled(attempt, () =>
@@ -146,6 +173,34 @@ export class Redemptions {
     const first = await run('');
     if (first[0] !== 'need_account_number') return first;
     return run(await this.drawAccountNumber(first[1]));
+  }
+
+  /**
+   * Once the request's work has settled (a late reply, or the client giving up), takes back what
+   * its script did, if it did anything: on the same connection, after it, so a script still
+   * queued in Redis has been refused by its deadline by then. Retried while Redis is away, for as
+   * long as the answer is kept; a service that stops meanwhile leaves the use counted.
+   */
+  private async withdraw(attempt: Attempt, work: Promise<Redemption>): Promise<void> {
+    await work.catch(() => undefined);
+    const until = monotonicNow() + INTERNAL_KEY_TTL_MS;
+    for (const id of attempt.records) {
+      const keys = {
+        record: this.keys.record(id),
+        history: this.keys.history(id),
+        devices: this.keys.devices(id),
+        idempotency: this.keys.idempotency(id, idempotencyKeyHash(attempt.idempotencyKey)),
+      };
+      const args = { attempt: attempt.id, retentionMs: this.retentionMs };
+      while (monotonicNow() < until && this.redis.status !== 'end') {
+        try {
+          await withdrawScript.run(this.redis, keys, args);
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, WITHDRAW_RETRY_MS).unref());
+        }
+      }
+    }
   }
 
   /** Numbers are drawn per stem (the prefix without trailing digits): see drawAccountNumberScript. */

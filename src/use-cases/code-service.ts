@@ -94,7 +94,7 @@ export class CodeService {
     const budget = budgetOf(REDEEM_BUDGET_MS);
     const name = codeName(request.code);
     if (!name) throw codeError('code_not_found');
-    return settleBy(answerBy(budget), this.redemptions.redeem(name, request, budget));
+    return this.redemptions.redeem(name, request, budget);
   }
 
   createCode(raw: unknown, actor: Actor, options: UpdateOptions = {}): Promise<InstallCode> {

@@ -8,7 +8,7 @@ import {
   deleteRecordScript,
   updateRecordScript,
 } from './records.js';
-import { redeemScript } from './redeem.js';
+import { redeemScript, withdrawScript } from './redeem.js';
 
 export * from './account-number.js';
 export * from './names.js';
@@ -17,6 +17,7 @@ export * from './redeem.js';
 
 const ALL = [
   redeemScript,
+  withdrawScript,
   drawAccountNumberScript,
   createRecordScript,
   updateRecordScript,

@@ -1,6 +1,6 @@
 import { ACTION_LETTER as ACT, FIELD as F } from '../record.js';
 import { defineScript } from './define.js';
-import { LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME } from './lua.js';
+import { LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from './lua.js';
 
 /**
  * One redemption, all on the slot of the record's ID.
@@ -14,6 +14,7 @@ import { LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME } from './lua.js';
  *       deviceId, tokenHash, sealedToken ('' when the device sent no Idempotency-Key),
  *       device (JSON), historyLength, registryLength
  *       accountNumber '' on the first run; a drawn number when the action creates an account
+ *       attempt       this request's own ID: a replay for another request marks the answer shared
  * Returns  {'ok', answer, removal ('' = unchanged)} | {'replay', answer} | {'too_late'}
  *        | {'code_not_found'} | {'code_expired'} | {'code_used_up'}
  *        | {'need_account_number', usernamePrefix}
@@ -43,14 +44,24 @@ export const redeemScript = defineScript<
     'historyLength',
     'registryLength',
     'accountNumber',
+    'attempt',
   ],
   lua: `${NORMALIZE}${REDIS_TIME}${LATEST_INSTANT}${PUSH_CAPPED}
 local f = redis.call('HMGET', record, '${F.code}', '${F.expiresAt}', '${F.usageLimit}',
   '${F.usageLimitDelaySeconds}', '${F.timesUsed}', '${F.limitReachedAt}', '${F.action}',
-  '${F.usernamePrefix}', '${F.accountId}', '${F.deviceId}', '${F.createdAt}')
+  '${F.usernamePrefix}', '${F.accountId}', '${F.deviceId}', '${F.createdAt}', '${F.lastUsedAt}')
 if not f[1] or normalize(f[1]) ~= name then return {'code_not_found'} end
 local kept = redis.call('GET', idempotency)
-if kept and cjson.decode(kept).incarnation == f[11] then return {'replay', kept} end
+local keptAnswer = kept and cjson.decode(kept)
+if keptAnswer and keptAnswer.incarnation == f[11] and not keptAnswer.withdrawn then
+  -- Another request got this answer too (a retry): it may have answered 200, so the first
+  -- request's 503 can no longer withdraw it (see withdrawScript).
+  if keptAnswer.attempt ~= attempt and not keptAnswer.shared then
+    keptAnswer.shared = true
+    redis.call('SET', idempotency, cjson.encode(keptAnswer), 'KEEPTTL')
+  end
+  return {'replay', kept}
+end
 local clock = redisTime()
 if clock > tonumber(deadline) then return {'too_late'} end
 local now = math.max(clock, latestInstant(record))
@@ -82,7 +93,8 @@ end
 used = used + 1
 redis.call('HSET', record, '${F.timesUsed}', used, '${F.lastUsedAt}', now)
 local removal = ''
-if limit and used >= limit and not reached then
+local reachesLimit = limit and used >= limit and not reached
+if reachesLimit then
   redis.call('HSET', record, '${F.limitReachedAt}', now)
   local stop = now + delay
   if expiresAt and expiresAt < stop then stop = expiresAt end
@@ -95,8 +107,63 @@ pushCapped(record, history, cjson.encode({at = now, by = 'device', type = 'redee
   accountId = accountId, deviceId = deviceId}), historyLength)
 local answer = cjson.encode({action = action, accountId = accountId, deviceId = deviceId,
   sealedToken = sealedToken, timesUsed = used, usageLimit = limit or cjson.null,
-  expiresAt = expiresAt or cjson.null, incarnation = f[11]})
+  expiresAt = expiresAt or cjson.null, incarnation = f[11], attempt = attempt, at = now,
+  previousLastUsedAt = f[12] or cjson.null, reachedLimit = reachesLimit or false})
 redis.call('SET', idempotency, answer, 'PX', keptForMs)
 return {'ok', answer, tostring(removal)}
+`,
+});
+
+/**
+ * Takes back a redemption whose request was answered 503 (its reply came too late, or never): the
+ * count, the last use and, unless later redemptions keep the count at the limit, the
+ * limit-reached instant and the TTLs go back to what they were, and its registry entry and
+ * history event go, so that a 503 never hides a use. Not when another request (a retry with the
+ * same Idempotency-Key) was given the answer: that one may have answered 200.
+ *
+ * KEYS  record, history, devices, idempotency (the attempt's)
+ * ARGV  attempt (the request's ID), retentionMs
+ * Returns 'withdrawn' | 'none' (it never counted) | 'shared' (another request has the answer)
+ */
+export const withdrawScript = defineScript<'withdrawn' | 'none' | 'shared'>()({
+  name: 'icWithdrawRedemption',
+  keys: ['record', 'history', 'devices', 'idempotency'],
+  args: ['attempt', 'retentionMs'],
+  lua: `${SET_REMOVAL}
+local kept = redis.call('GET', idempotency)
+if not kept then return 'none' end
+local answer = cjson.decode(kept)
+if answer.withdrawn or answer.attempt ~= attempt then return 'none' end
+if answer.shared then return 'shared' end
+local f = redis.call('HMGET', record, '${F.createdAt}', '${F.timesUsed}', '${F.usageLimit}',
+  '${F.lastUsedAt}', '${F.expiresAt}')
+if not f[1] or f[1] ~= answer.incarnation then return 'none' end
+local used, limit = tonumber(f[2]) - 1, tonumber(f[3])
+redis.call('HSET', record, '${F.timesUsed}', used)
+if tonumber(f[4]) == answer.at then
+  if answer.previousLastUsedAt == cjson.null then redis.call('HDEL', record, '${F.lastUsedAt}')
+  else redis.call('HSET', record, '${F.lastUsedAt}', answer.previousLastUsedAt) end
+end
+if answer.reachedLimit and not (limit and used >= limit) then
+  redis.call('HDEL', record, '${F.limitReachedAt}')
+  local expiresAt = tonumber(f[5])
+  setRemoval(expiresAt and expiresAt + tonumber(retentionMs) or '', {record, history, devices})
+end
+local function removeEntry(list, matches)
+  for _, entry in ipairs(redis.call('LRANGE', list, 0, -1)) do
+    local e = cjson.decode(entry)
+    if matches(e) then
+      redis.call('LREM', list, 1, entry)
+      return
+    end
+  end
+end
+removeEntry(devices, function(e) return e.deviceId == answer.deviceId and e.at == answer.at end)
+removeEntry(history, function(e)
+  return e.type == 'redeemed' and e.deviceId == answer.deviceId and e.at == answer.at
+end)
+answer.withdrawn = true
+redis.call('SET', idempotency, cjson.encode(answer), 'KEEPTTL')
+return 'withdrawn'
 `,
 });

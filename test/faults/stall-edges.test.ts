@@ -5,8 +5,7 @@ import { redeemBody, registryOf, startTestService, type TestService } from '../s
 
 /**
  * Stalls that end at an awkward moment (SPEC §2: "an answer other than 200 means the code was
- * not used"; a management change answered 503 did not happen). These FAIL against the current
- * src/: see each test.
+ * not used"; a management change answered 503 did not happen).
  */
 
 let redis: TestRedis;
@@ -36,9 +35,9 @@ async function createCode(body: Record<string, unknown>): Promise<string> {
 }
 
 /**
- * Writes answer 503 as soon as ioredis's commandTimeout (2 s) fires, but their script's deadline
- * is the write budget (2.5 s): a pause that ends in between lets the script run in time, so the
- * change happens after its 503. Same for DELETE (and for create's record script).
+ * A pause that ends just before the write's budget does: the write runs in time and is answered
+ * 200, or it is answered 503 and never happens (the client's own timeout once answered 503 at 2 s
+ * while the script's deadline was 2.5 s away, and the change happened after its 503).
  */
 it('a PATCH answered 503 during a 2.3 s pause is not applied when Redis resumes', async () => {
   const code = await createCode({
@@ -56,15 +55,14 @@ it('a PATCH answered 503 during a 2.3 s pause is not applied when Redis resumes'
   });
   await sleep(1_000);
   const read = await service.call('GET', `/api/v1/codes/${code}`);
-  // Today: 503 (at ~2.0 s), then description 'x'.
   expect(patched.status === 503 ? read.body.description : 'before').toBe('before');
 });
 
 /**
  * A redemption that Redis ran just before a stall began in the same event-loop turn (here: DEBUG
  * SLEEP read in the same batch of ready sockets) is counted in time, but its reply is held back
- * by the stall; the service answers 503 at 3 s. No deadline can cover a late reply; without an
- * Idempotency-Key the device cannot even learn of the use (with one, its retry gets 200).
+ * by the stall; the service answers 503 at 3 s. No deadline can cover a late reply: the service
+ * withdraws the redemption once the reply comes.
  */
 it('a redemption whose reply a stall holds back is not counted behind its 503', async () => {
   const code = await createCode({ action: 'create_device', accountId: 'a1', usageLimit: 5 });
@@ -88,7 +86,6 @@ it('a redemption whose reply a stall holds back is not counted behind its 503', 
 
   const names = (await registryOf(service, code)).map((entry) => entry.device.name);
   const { timesUsed } = (await service.codes.getCode(code)) as { timesUsed: number };
-  // Today: 503 unavailable, yet timesUsed 2 and 'held-back' registered.
   expect({ status: answer.status, timesUsed, names }).toEqual(
     answer.status === 200
       ? { status: 200, timesUsed: 2, names: ['held-back', 'test device'] }
