@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it, vi } from 'vitest';
 import { untilReady, useServiceBehindProxy } from '../support/proxied-service.js';
 import { redeemBody, registryOf, type TestService } from '../support/service.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
@@ -205,4 +205,40 @@ it('a cut followed by a second of refused reconnects: a 503 answer means nothing
   expect({ status: first.status, timesUsed: used }).toEqual(
     first.status === 200 ? { status: 200, timesUsed: 1 } : { status: 503, timesUsed: 0 },
   );
+});
+
+it('a cut, then Redis unreachable past the budget: the 503 stands, and the use is withdrawn once Redis is back', async () => {
+  const code = await createCode({ action: 'create_device', accountId: 'acct-gone', usageLimit: 1 });
+  const dropped = proxy.dropAfterNextScript({ refuseForMs: 4_000 });
+  const first = await redeem(code);
+  expectScriptRan((await dropped).reply);
+  expect(first.status).toBe(503);
+
+  await untilReady(service);
+  // The script counted before the cut; the service takes it back once it can reach Redis.
+  await vi.waitFor(async () => expect(await timesUsed(code)).toBe(0), { timeout: 5_000 });
+  expect(await registryOf(service, code)).toEqual([]);
+  const stored = await service.call('GET', `/api/v1/codes/${code}`);
+  expect(stored.body).toMatchObject({ status: 'active', limitReachedAt: null, lastUsedAt: null });
+  // The code works as if the lost attempt had never been.
+  const next = await redeem(code);
+  expect(next.status).toBe(200);
+  expect(next.body.code.timesUsed).toBe(1);
+});
+
+it('a device that retries with its Idempotency-Key after such a 503 is counted once, and gets 200', async () => {
+  const code = await createCode({ action: 'create_device', accountId: 'acct-key', usageLimit: 5 });
+  const key = randomUUID();
+  const dropped = proxy.dropAfterNextScript({ refuseForMs: 4_000 });
+  const first = await redeem(code, key);
+  await dropped;
+  expect(first.status).toBe(503);
+
+  await untilReady(service);
+  // Whether the retry meets the answer before or after the service withdraws it, one use counts.
+  const retry = await redeem(code, key);
+  expect(retry.status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(await timesUsed(code)).toBe(1);
+  expect(await registryOf(service, code)).toHaveLength(1);
 });
