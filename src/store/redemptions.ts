@@ -61,6 +61,8 @@ interface Attempt {
   name: string;
   /** The records the script ran on (the name's, then a pointer's). */
   records: string[];
+  /** Whether a send failed in a way that leaves open whether the script ran. */
+  mayHaveRun: boolean;
   request: RedeemRequest;
   budget: Budget;
   idempotencyKey: string;
@@ -93,6 +95,7 @@ export class Redemptions {
     const attempt: Attempt = {
       id: newDeviceId(),
       records: [],
+      mayHaveRun: false,
       name,
       request,
       budget,
@@ -182,7 +185,11 @@ export class Redemptions {
    * long as the answer is kept; a service that stops meanwhile leaves the use counted.
    */
   private async withdraw(attempt: Attempt, work: Promise<Redemption>): Promise<void> {
-    await work.catch(() => undefined);
+    const ran = await work.then(
+      () => true,
+      () => attempt.mayHaveRun,
+    );
+    if (!ran) return;
     const until = monotonicNow() + INTERNAL_KEY_TTL_MS;
     for (const id of attempt.records) {
       const keys = {
@@ -223,8 +230,10 @@ export class Redemptions {
       try {
         return await send();
       } catch (error) {
+        if (!mayHaveRun(error)) throw error;
+        attempt.mayHaveRun = true;
         const left = answerBy(attempt.budget) - monotonicNow();
-        if (!mayHaveRun(error) || left <= 0) throw error;
+        if (left <= 0) throw error;
         await connectRedis(this.redis, left).catch(() => undefined);
       }
     }
