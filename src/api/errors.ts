@@ -5,7 +5,7 @@ import {
   DEFAULT_MESSAGES,
   type FieldErrors,
 } from '../codes/errors.js';
-import { isRedisUnavailable } from '../store/connection.js';
+import { redisFailureOf } from '../store/connection.js';
 
 export const HTTP_STATUS: Record<CodeErrorKind, number> = {
   invalid_request: 400,
@@ -52,13 +52,61 @@ export function errorReply(
       message: 'The body is not valid JSON.',
     });
   }
-  if (isRedisUnavailable(error)) {
-    log.warn({ err: (error as Error).message }, 'redis unavailable');
+  const redisFailure = redisFailureOf(error);
+  if (redisFailure) {
+    // Keyed by the HTTP server: each plugin has a Fastify instance of its own, all share that.
+    warnOncePerInterval(reply.server.server, log, redisFailure.kind, (error as Error).message);
     return sendError(reply, 503, { error: 'unavailable', message: DEFAULT_MESSAGES.unavailable });
   }
-  log.error({ err: error }, 'unexpected error');
+  log.error({ err: withoutCommand(error) }, 'unexpected error');
   return sendError(reply, 500, {
     error: 'internal_error',
     message: 'Something went wrong on our side.',
   });
+}
+
+/**
+ * ioredis hangs the failed command on its errors (`command.args`: a code, a token hash), which
+ * pino's error serialiser would write out: the log gets the error without it.
+ */
+function withoutCommand(error: unknown): unknown {
+  if (!(error instanceof Error) || !('command' in error)) return error;
+  const { command: _command, ...rest } = error as Error & { command: unknown };
+  return Object.assign(new Error(error.message), rest, { name: error.name, stack: error.stack });
+}
+
+/** While Redis refuses, every request fails alike: one warn line per kind per interval says so. */
+const WARN_INTERVAL_MS = 10_000;
+
+interface Quiet {
+  until: number;
+  /** Failures of this kind since the last line, not logged (each is counted in the metrics). */
+  unlogged: number;
+}
+
+const quietByApp = new WeakMap<object, Map<string, Quiet>>();
+
+function warnOncePerInterval(
+  app: object,
+  log: FastifyBaseLogger,
+  kind: string,
+  message: string,
+): void {
+  let quiet = quietByApp.get(app);
+  if (!quiet) {
+    quiet = new Map();
+    quietByApp.set(app, quiet);
+  }
+  const now = Date.now();
+  const last = quiet.get(kind);
+  if (last && now < last.until) {
+    last.unlogged++;
+    return;
+  }
+  // Redis's own text, never the error object: that carries the command's arguments.
+  log.warn(
+    { redis: kind, reason: message, unloggedSinceLast: last?.unlogged ?? 0 },
+    'redis unavailable or refusing: answered 503',
+  );
+  quiet.set(kind, { until: now + WARN_INTERVAL_MS, unlogged: 0 });
 }

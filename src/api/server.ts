@@ -97,7 +97,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     sendError(reply, 404, { error: 'not_found', message: 'No such route.' }),
   );
 
-  registerHealthRoutes(app, deps.redis);
+  registerHealthRoutes(app, deps.redis, config.REDIS_KEY_PREFIX);
   registerRedeemRoute(app, deps);
   const openApi = buildOpenApi();
   app.get('/api/v1/openapi.json', async () => openApi);

@@ -9,7 +9,7 @@ import { CodeError, codeError } from '../codes/errors.js';
 import { newDeviceId } from '../codes/ids.js';
 import type { CodeAction } from '../codes/model.js';
 import type { CodeRecords } from './code-records.js';
-import { connectRedis, isRedisUnavailable, type RedisClient } from './connection.js';
+import { connectRedis, type RedisClient, redisFailureOf } from './connection.js';
 import { HISTORY_LENGTH } from './history.js';
 import type { Keys } from './keys.js';
 import { actionOfLetter } from './record.js';
@@ -256,14 +256,7 @@ export class Redemptions {
   }
 }
 
-/**
- * A lost connection or a timeout may follow a command that ran. Redis's own refusal (a reply
- * such as OOM or READONLY) and a command the client never sent (no connection) may not.
- */
+/** A lost connection or a timeout may follow a command that ran; a refusal, or no connection, not. */
 function mayHaveRun(error: unknown): boolean {
-  return (
-    isRedisUnavailable(error) &&
-    (error as Error).name !== 'ReplyError' &&
-    !/enableOfflineQueue|Stream isn't writeable/i.test(String(error))
-  );
+  return redisFailureOf(error)?.mayHaveRun === true;
 }

@@ -1,0 +1,70 @@
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
+import { type RedisClient, redisFailureOf } from './connection.js';
+
+const SLOTS = 16_384;
+/** Long enough to outlive a probe, short enough that probe keys never pile up. */
+const PROBE_TTL_MS = 60_000;
+
+/**
+ * Proves Redis takes writes now: a SET with a TTL (a write that Redis refuses when out of memory,
+ * a replica, unable to save, loading, busy or without enough replicas), on every master of a
+ * cluster. Answers null when every write succeeded within `timeoutMs`, or a short reason: the
+ * refusal's code (`OOM`, `READONLY`, …), `unreachable`, `timeout`, `slots without a master`.
+ */
+export async function probeWrites(
+  redis: RedisClient,
+  keyPrefix: string,
+  timeoutMs: number,
+): Promise<string | null> {
+  let keys: string[];
+  if (redis instanceof Cluster) {
+    const tags = tagPerMaster(redis.slots);
+    if (!tags) return 'slots without a master';
+    keys = tags.map((tag) => `${keyPrefix}ready:{${tag}}`);
+  } else {
+    keys = [`${keyPrefix}ready`];
+  }
+  const value = String(Date.now());
+  const writes = Promise.all(keys.map((key) => redis.set(key, value, 'PX', PROBE_TTL_MS))).then(
+    () => null,
+    (error: unknown) => redisFailureOf(error)?.kind ?? 'error',
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs, 'timeout');
+  });
+  try {
+    return await Promise.race([writes, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One hash tag per master, each in a slot that master owns, as the client's slot map says; null
+ * when a slot has no master (the cluster cannot take every write).
+ */
+function tagPerMaster(slots: string[][]): string[] | null {
+  const slotOfMaster = new Map<string, number>();
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const master = slots[slot]?.[0];
+    if (!master) return null;
+    if (!slotOfMaster.has(master)) slotOfMaster.set(master, slot);
+  }
+  return [...slotOfMaster.values()].map(tagOfSlot);
+}
+
+/** A hash tag for each slot, found by counting up once, as probes ask for them. */
+const tagsBySlot: string[] = [];
+let nextCandidate = 0;
+
+function tagOfSlot(slot: number): string {
+  let tag = tagsBySlot[slot];
+  while (tag === undefined) {
+    const candidate = String(nextCandidate++);
+    tagsBySlot[calculateSlot(candidate)] ??= candidate;
+    tag = tagsBySlot[slot];
+  }
+  return tag;
+}
