@@ -35,6 +35,10 @@ export function errorReply(
   log: FastifyBaseLogger,
 ): FastifyReply {
   if (error instanceof CodeError) {
+    // The operation's budget ran out waiting for Redis (a stall, a pause, a restart's loading).
+    if (error.kind === 'unavailable') {
+      warnOncePerInterval(reply.server.server, log, 'timeout', 'no answer within the budget');
+    }
     const body: ErrorBody = { error: error.kind, message: error.message };
     if (error.fields) body.fields = error.fields;
     return sendError(reply, HTTP_STATUS[error.kind], body);
