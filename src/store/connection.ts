@@ -30,7 +30,10 @@ export function createRedis(options: ConnectionOptions): RedisClient {
   const client = options.clusterNodes
     ? new Cluster(options.clusterNodes, {
         enableOfflineQueue: false,
-        enableAutoPipelining: true,
+        // Not on a Cluster: ioredis batches by node and, on a MOVED during a failover, re-sends
+        // the whole batch, which fails ("All keys in the pipeline should belong to the same slots
+        // allocation group") after other slots' commands ran (ioredis#2075, #1264).
+        enableAutoPipelining: false,
         clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 1_000),
         // A cluster that is down answers 503 now, rather than after retries past every budget.
         retryDelayOnClusterDown: 0,
@@ -94,7 +97,7 @@ const NOT_SENT =
   /^(?:Stream isn't writeable|Cluster isn't ready|None of startup nodes is available|Failed to refresh slots cache)/;
 /** ioredis's own errors for a command whose answer was lost: it may have run. */
 const ANSWER_LOST =
-  /^(?:Connection is closed|Command timed out|Command aborted due to connection close|connect ETIMEDOUT|Redis did not answer within)/;
+  /^(?:Connection is closed|Command timed out|Command aborted due to connection close|connect ETIMEDOUT|Redis did not answer within|All keys in the pipeline should belong to the same slots allocation group)/;
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 export interface RedisFailure {
