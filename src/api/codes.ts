@@ -98,7 +98,7 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
     });
 
     api.get('/api/v1/codes/:code/history', async (request: CodeRequest) => {
-      return presentHistory(await codes.history(await codes.getCode(request.params.code)));
+      return presentHistory(await codes.history(request.params.code));
     });
   });
 }

@@ -145,8 +145,9 @@ export class CodeService {
     });
   }
 
-  history(code: InstallCode): Promise<HistoryEvent[]> {
-    return this.read(() => this.records.history(code));
+  /** What happened to a code, or to the code written as `text`, newest first. */
+  history(target: InstallCode | string): Promise<HistoryEvent[]> {
+    return this.read(async () => this.records.history(await this.resolve(target)));
   }
 
   /** Notes an event that changes nothing else, such as a share into a channel. */
