@@ -321,6 +321,8 @@ async function benchMemory() {
   await store.createCode(groupInput(0), 'bench');
   const before = await usedMemory();
   await fill(store, 20_000);
+  // Creation leaves its index sweep running; let it and the client buffers settle first.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   const after = await usedMemory();
   const perCode = (after - before) / 20_000;
   const sample = ((await client.zrange('ic:codes', 0, 0))[0] as string).slice(TIME_KEY_LENGTH);

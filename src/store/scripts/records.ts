@@ -2,6 +2,18 @@ import { FIELD as F } from '../record.js';
 import { defineScript } from './define.js';
 import { NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from './lua.js';
 
+/** A field → value table as HSET's arguments: one HSET, so the hash is written in one piece. */
+const FLATTEN = `
+local function flatten(fields)
+  local list = {}
+  for field, value in pairs(fields) do
+    list[#list + 1] = field
+    list[#list + 1] = value
+  end
+  return list
+end
+`;
+
 /** Refuses a write that arrives after its deadline: the service has answered 503 by then. */
 const TOO_LATE = `${REDIS_TIME}
 if redisTime() > tonumber(deadline) then return {'too_late'} end
@@ -27,7 +39,7 @@ export const createRecordScript = defineScript<
   name: 'icCreateRecord',
   keys: ['record', 'pointer'],
   args: ['ownName', 'fields', 'removal', 'deadline'],
-  lua: `${NORMALIZE}${SET_REMOVAL}${TOO_LATE}
+  lua: `${NORMALIZE}${SET_REMOVAL}${FLATTEN}${TOO_LATE}
 if ownName ~= '' then
   local pointed = redis.call('GET', pointer)
   if pointed then return {'pointer', pointed} end
@@ -37,7 +49,7 @@ if existing then
   if normalize(existing) == ownName then return {'taken'} end
   return {'occupied'}
 end
-for field, value in pairs(cjson.decode(fields)) do redis.call('HSET', record, field, value) end
+redis.call('HSET', record, unpack(flatten(cjson.decode(fields))))
 setRemoval(removal, {record})
 return {'ok'}
 `,
@@ -64,7 +76,7 @@ local current = redis.call('HMGET', record, '${F.version}', '${F.timesUsed}')
 if not current[1] then return {'code_not_found'} end
 if current[1] ~= version or (current[2] or '0') ~= timesUsed then return {'moved'} end
 for _, field in ipairs(cjson.decode(unset)) do redis.call('HDEL', record, field) end
-for field, value in pairs(cjson.decode(set)) do redis.call('HSET', record, field, value) end
+redis.call('HSET', record, unpack(flatten(cjson.decode(set))))
 setRemoval(removal, {record, history, devices})
 pushCapped(record, history, entry, historyLength)
 return {'ok'}
