@@ -14,6 +14,7 @@ export const HTTP_STATUS: Record<CodeErrorKind, number> = {
   code_used_up: 410,
   code_taken: 409,
   version_conflict: 412,
+  idempotency_key_reused: 422,
   rate_limited: 429,
   unavailable: 503,
 };

@@ -81,6 +81,7 @@ export function buildOpenApi() {
             '404': error('code_not_found'),
             '410': error('code_expired or code_used_up'),
             '413': error('payload_too_large'),
+            '422': error('idempotency_key_reused'),
             '429': error('rate_limited (Retry-After is set)'),
             '503': error('unavailable'),
           },

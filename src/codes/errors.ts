@@ -6,6 +6,7 @@ export type CodeErrorKind =
   | 'code_used_up'
   | 'code_taken'
   | 'version_conflict'
+  | 'idempotency_key_reused'
   | 'rate_limited'
   | 'unavailable';
 
@@ -29,6 +30,8 @@ export const DEFAULT_MESSAGES: Record<CodeErrorKind, string> = {
   code_used_up: 'This installation code has been used up.',
   code_taken: 'Another installation code is already written this way.',
   version_conflict: 'Someone else changed this code in the meantime. Reload it and try again.',
+  idempotency_key_reused:
+    'This Idempotency-Key was already used with another code. Use a new key for each redemption.',
   rate_limited: 'Too many attempts with unknown codes. Try again later.',
   unavailable: 'The service is unavailable right now. Try again shortly.',
 };

@@ -14,6 +14,8 @@ export function keysFor(prefix: string) {
     /** The registry: the newest devices that redemptions of the code installed; lives as long as its record. */
     devices: (id: string) => `${prefix}code:{${id}}:devices`,
     idempotency: (id: string, keyHash: string) => `${prefix}code:{${id}}:idem:${keyHash}`,
+    /** Which code a device's Idempotency-Key was first used with (the code's name). */
+    idempotencyClaim: (keyHash: string) => `${prefix}idem:{${keyHash}}`,
     /** The account numbers drawn for the username prefixes of one stem (see drawAccountNumberScript). */
     accountNumbers: (stem: string) => `${prefix}account-numbers:{${stem}}`,
     /** Every code as creation instant + ID (see indexMember): the list pages through it newest first. */

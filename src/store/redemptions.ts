@@ -116,6 +116,7 @@ export class Redemptions {
 
   private async attempt(attempt: Attempt): Promise<Redemption> {
     const { name } = attempt;
+    if (attempt.request.idempotencyKey) await this.claimKey(attempt);
     let id = name;
     let reply = await this.runOn(attempt, id);
     if (reply[0] === 'code_not_found') {
@@ -176,6 +177,17 @@ export class Redemptions {
     const first = await run('');
     if (first[0] !== 'need_account_number') return first;
     return run(await this.drawAccountNumber(first[1]));
+  }
+
+  /**
+   * A device's Idempotency-Key belongs to the first code it was used with, for as long as answers
+   * are kept: the same key with another code is refused (422) rather than answered with the
+   * first code's answer, before anything else happens.
+   */
+  private async claimKey(attempt: Attempt): Promise<void> {
+    const key = this.keys.idempotencyClaim(idempotencyKeyHash(attempt.idempotencyKey));
+    const first = await this.redis.set(key, attempt.name, 'PX', DEVICE_KEY_TTL_MS, 'NX', 'GET');
+    if (first !== null && first !== attempt.name) throw codeError('idempotency_key_reused');
   }
 
   /**

@@ -152,8 +152,11 @@ describe('POST /api/v1/redeem', () => {
     expect(await redis.pttl(key)).toBe(-1);
     // Renamed, the code is found through its new name's pointer, which must follow the record.
     const renamed = `LIMITED-${limited.id.slice(0, 6)}`;
-    await service.call('PATCH', `/api/v1/codes/${limited.code}`, { body: { code: renamed } });
-    await redeem(renamed);
+    const patched = await service.call('PATCH', `/api/v1/codes/${limited.code}`, {
+      body: { code: renamed },
+    });
+    expect(patched.status).toBe(200);
+    expect((await redeem(renamed)).status).toBe(200);
     expect(Math.abs((await redis.pttl(key)) - (600_000 + week))).toBeLessThan(5_000);
     // The history list, begun by this redemption, goes with the record.
     expect(Math.abs((await redis.pttl(`${key}:history`)) - (600_000 + week))).toBeLessThan(5_000);
@@ -293,3 +296,22 @@ async function readKey(key: string): Promise<unknown> {
       return redis.get(key);
   }
 }
+
+describe('Idempotency-Key reuse', () => {
+  it('refuses a key already used with another code with 422, and counts nothing', async () => {
+    const { code: first } = await createCode({ action: 'create_device', accountId: 'acct-k1' });
+    const { code: second } = await createCode({ action: 'create_device', accountId: 'acct-k2' });
+    const key = `reuse-${Date.now()}`;
+    expect((await redeem(first, { 'idempotency-key': key })).status).toBe(200);
+    const reused = await redeem(second, { 'idempotency-key': key });
+    expect(reused.status).toBe(422);
+    expect(reused.body.error).toBe('idempotency_key_reused');
+    const stored = await service.call('GET', `/api/v1/codes/${second}`);
+    expect(stored.body.timesUsed).toBe(0);
+    // The same key with the same code, written differently, is a retry.
+    const retry = await redeem(first.toLowerCase().replaceAll('-', ' '), {
+      'idempotency-key': key,
+    });
+    expect(retry.status).toBe(200);
+  });
+});

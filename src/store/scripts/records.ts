@@ -71,7 +71,7 @@ export const updateRecordScript = defineScript<['ok' | 'moved' | 'code_not_found
   name: 'icUpdateRecord',
   keys: ['record', 'history', 'devices'],
   args: ['version', 'timesUsed', 'set', 'unset', 'removal', 'entry', 'historyLength', 'deadline'],
-  lua: `${SET_REMOVAL}${PUSH_CAPPED}${TOO_LATE}
+  lua: `${SET_REMOVAL}${PUSH_CAPPED}${FLATTEN}${TOO_LATE}
 local current = redis.call('HMGET', record, '${F.version}', '${F.timesUsed}')
 if not current[1] then return {'code_not_found'} end
 if current[1] ~= version or (current[2] or '0') ~= timesUsed then return {'moved'} end
