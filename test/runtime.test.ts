@@ -6,7 +6,10 @@ it('runs the tests on the Node the image ships, and asks for a supported one', (
   const dockerfile = readFileSync('Dockerfile', 'utf8');
   const shipped = /ARG NODE_VERSION=(\d+)/.exec(dockerfile)?.[1];
   expect(shipped).toBe('24');
-  expect(process.versions.node.split('.')[0]).toBe(shipped);
+  const running = Number(process.versions.node.split('.')[0]);
+  expect(running).toBeGreaterThanOrEqual(22);
+  // CI (.ci/run) tests on what we ship; a newcomer may run the suite on Node 22 too.
+  if (process.env.CI) expect(String(running)).toBe(shipped);
   const { engines } = JSON.parse(readFileSync('package.json', 'utf8')) as {
     engines: { node: string };
   };
