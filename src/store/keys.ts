@@ -18,6 +18,8 @@ export function keysFor(prefix: string) {
     idempotencyClaim: (keyHash: string) => `${prefix}idem:{${keyHash}}`,
     /** The account numbers drawn for the username prefixes of one stem (see drawAccountNumberScript). */
     accountNumbers: (stem: string) => `${prefix}account-numbers:{${stem}}`,
+    /** Before account-numbers: the last number drawn for one username prefix (read once, to carry on from). */
+    legacyAccountNumber: (usernamePrefix: string) => `${prefix}prefix:{${usernamePrefix}}`,
     /** Every code as creation instant + ID (see indexMember): the list pages through it newest first. */
     index: `${prefix}codes`,
     /** Where the index's sweep for codes that are gone goes on from. */

@@ -85,6 +85,9 @@ export class Redemptions {
     private readonly retentionMs: number,
   ) {}
 
+  /** Username prefixes whose legacy counter this process has carried over. */
+  private readonly carriedOver = new Set<string>();
+
   /**
    * Redeems the code named `name` (normalised), or answers `unavailable` once the budget is
    * spent. Then the script may still have run, or run later within its deadline, with its reply
@@ -223,13 +226,23 @@ export class Redemptions {
   }
 
   /** Numbers are drawn per stem (the prefix without trailing digits): see drawAccountNumberScript. */
-  private drawAccountNumber(usernamePrefix: string): Promise<number> {
+  private async drawAccountNumber(usernamePrefix: string): Promise<number> {
     const [, stem = '', tail = ''] = /^(.*?)(\d*)$/.exec(usernamePrefix) ?? [];
-    return drawAccountNumberScript.run(
-      this.redis,
-      { counters: this.keys.accountNumbers(stem) },
-      { tail },
-    );
+    const counters = this.keys.accountNumbers(stem);
+    await this.carryOverLegacyCounter(usernamePrefix, counters, tail);
+    return drawAccountNumberScript.run(this.redis, { counters }, { tail });
+  }
+
+  /**
+   * Counters were once kept per prefix (`prefix:{…}`): a prefix's first draw here carries its
+   * last number over (once per process, and only where the new counter has none), so that no
+   * number is handed out twice after an upgrade.
+   */
+  private async carryOverLegacyCounter(usernamePrefix: string, counters: string, tail: string) {
+    if (this.carriedOver.has(usernamePrefix)) return;
+    const legacy = await this.redis.get(this.keys.legacyAccountNumber(usernamePrefix));
+    if (legacy) await this.redis.hsetnx(counters, tail, legacy);
+    this.carriedOver.add(usernamePrefix);
   }
 
   /**

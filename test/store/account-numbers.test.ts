@@ -86,3 +86,10 @@ it('never hands out one account ID twice across prefixes of one stem (random ord
     { numRuns: 15 },
   );
 });
+
+it('carries on from a counter kept the old way (per prefix), so an upgrade hands out no number twice', async () => {
+  const code = await groupCode('legacy-');
+  await service.redis.set(`${service.prefix}prefix:{legacy-}`, '41');
+  expect(await accountOf(code)).toBe('legacy-0042');
+  expect(await accountOf(code)).toBe('legacy-0043');
+});
