@@ -4,24 +4,32 @@ import { z } from 'zod';
 import { CodeError } from '../codes/errors.js';
 import { API_ACTOR, CODE_STATUSES } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
-import { fieldErrorsOf } from '../codes/rules.js';
+import { fieldErrorsOf, MESSAGES } from '../codes/rules.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { sendError } from './errors.js';
 import { presentCode, presentHistory } from './present.js';
 
+const QUERY_MESSAGES = {
+  limit: 'a whole number from 1 to 100',
+  cursor: 'a nextCursor from an earlier page',
+  q: 'text to search for, at most 200 characters, given once',
+  status: `one of ${CODE_STATUSES.join(', ')}, given once`,
+} as const;
+
+/** Each message names what is wanted, also for `?limit=abc` (NaN) and a parameter given twice (an array). */
 export const listQuerySchema = z.strictObject({
   limit: z.coerce
-    .number()
-    .int('a whole number from 1 to 100')
-    .min(1, 'a whole number from 1 to 100')
-    .max(100, 'a whole number from 1 to 100')
+    .number({ error: QUERY_MESSAGES.limit })
+    .int(QUERY_MESSAGES.limit)
+    .min(1, QUERY_MESSAGES.limit)
+    .max(100, QUERY_MESSAGES.limit)
     .default(20),
   cursor: z
-    .string()
-    .regex(/^[0-9a-z]{9}[0-9A-Za-z]{1,64}$/, 'a nextCursor from an earlier page')
+    .string({ error: QUERY_MESSAGES.cursor })
+    .regex(/^[0-9a-z]{9}[0-9A-Za-z]{1,64}$/, QUERY_MESSAGES.cursor)
     .optional(),
-  q: z.string().max(200, 'at most 200 characters').optional(),
-  status: z.enum(CODE_STATUSES, { error: `one of ${CODE_STATUSES.join(', ')}` }).optional(),
+  q: z.string({ error: QUERY_MESSAGES.q }).max(200, QUERY_MESSAGES.q).optional(),
+  status: z.enum(CODE_STATUSES, { error: QUERY_MESSAGES.status }).optional(),
 });
 
 interface Deps {
@@ -62,7 +70,7 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
         throw new CodeError(
           'invalid_request',
           'The query is not valid.',
-          fieldErrorsOf(query.error),
+          fieldErrorsOf(query.error, MESSAGES.unknownParameter),
         );
       const [page, now] = await Promise.all([codes.listCodes(query.data), codes.now()]);
       return {

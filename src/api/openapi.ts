@@ -32,8 +32,15 @@ const ifMatch = {
 };
 const secured = { security: [{ bearer: [] }] };
 const codeAnswers = {
+  '400': error('invalid_request: a malformed %-escape in the path, or a malformed If-Match'),
   '401': error('No or wrong API token'),
   '404': error('No such code'),
+  '414': error('uri_too_long: the code in the path is far too long'),
+};
+/** What every route that takes a JSON body may answer about the body itself. */
+const bodyAnswers = {
+  '413': error("payload_too_large: the body is over the service's size limit"),
+  '415': error('unsupported_media_type: the body is not sent as application/json'),
 };
 
 /** The OpenAPI 3.1 document, derived from the same zod schemas that validate requests. */
@@ -80,7 +87,7 @@ export function buildOpenApi() {
             '400': error('invalid_request'),
             '404': error('code_not_found'),
             '410': error('code_expired or code_used_up'),
-            '413': error('payload_too_large'),
+            ...bodyAnswers,
             '422': error('idempotency_key_reused'),
             '429': error('rate_limited (Retry-After is set)'),
             '503': error('unavailable'),
@@ -97,6 +104,7 @@ export function buildOpenApi() {
             '400': error('invalid_request, with `fields`'),
             '401': error('unauthorized'),
             '409': error('code_taken'),
+            ...bodyAnswers,
           },
         },
         get: {
@@ -105,6 +113,7 @@ export function buildOpenApi() {
           parameters: listParameters,
           responses: {
             '200': { description: 'A page', content: json('CodePage') },
+            '400': error('invalid_request, with `fields`: a bad or unknown query parameter'),
             '401': error('unauthorized'),
           },
         },
@@ -123,10 +132,11 @@ export function buildOpenApi() {
           requestBody: { required: true, content: json('CodeInput') },
           responses: {
             '200': { description: 'Changed', content: json('Code') },
-            '400': error('invalid_request, with `fields`'),
             '409': error('code_taken'),
             '412': error('version_conflict'),
             ...codeAnswers,
+            '400': error('invalid_request, with `fields`; or a malformed path or If-Match'),
+            ...bodyAnswers,
           },
         },
         delete: {

@@ -3,14 +3,15 @@ import { z } from 'zod';
 import { toIso } from '../codes/durations.js';
 import { CodeError, codeError } from '../codes/errors.js';
 import { CODE_ACTIONS } from '../codes/model.js';
-import { fieldErrorsOf } from '../codes/rules.js';
+import { fieldErrorsOf, storedText } from '../codes/rules.js';
 import type { Metrics } from '../metrics.js';
 import { isRedisUnavailable } from '../store/connection.js';
 import { monotonicNow, settleBy } from '../store/redis-clock.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import type { RedeemLimiter } from './redeem-limiter.js';
 
-const deviceText = z.string().max(200, 'at most 200 characters');
+// Stored in the device registry and shown to staff: the same rule as a code's description.
+const deviceText = storedText(200);
 
 export const redeemRequestSchema = z.strictObject({
   code: z

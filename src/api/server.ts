@@ -7,7 +7,13 @@ import type { RedisClient } from '../store/connection.js';
 import { isRedisUnavailable } from '../store/connection.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { registerCodeRoutes } from './codes.js';
-import { errorReply, sendError } from './errors.js';
+import {
+  answerClientError,
+  errorReply,
+  HttpError,
+  sendError,
+  unsupportedMediaType,
+} from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { buildOpenApi } from './openapi.js';
 import { registerRedeemRoute } from './redeem.js';
@@ -32,6 +38,8 @@ export interface HttpDeps {
 /** The one HTTP server: Slack's events, the API, health. */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const { config, logger, codes, metrics } = deps;
+  // Every answer carries these, the framework's own refusals too; none is for a cache to keep.
+  const answerHeaders = { ...securityHeaders(), 'cache-control': 'no-store' };
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request lines would log whole URLs, codes in them; onResponse logs them masked.
@@ -45,25 +53,36 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
         if (deps.slackListener && req.url?.startsWith('/slack/')) deps.slackListener(req, res);
         else handler(req, res);
       }),
+    // What fails before a route runs (a bad %-escape, a path too long) skips onRequest: same answer.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(answerHeaders);
+      return errorReply(error, reply, request.log);
+    },
+    // What node:http refuses before Fastify sees a request: headers too large, not HTTP, too slow.
+    clientErrorHandler: answerClientError(answerHeaders),
   });
 
-  // Any content type is read as JSON, so a body that is not JSON is a 400, not a 415.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+  // A body is JSON sent as application/json, or it is refused (415): a form, text/plain or no
+  // Content-Type would let any web page post it from a visitor's browser without a preflight.
+  // No body at all is no body, whatever its type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || request.is404) return done(null, undefined);
+    if (!isJson(request.headers['content-type'])) return done(unsupportedMediaType(), undefined);
     try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
+      done(null, JSON.parse(body as string));
     } catch {
-      done(Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400 }), undefined);
+      done(new HttpError(400, 'invalid_request', 'The body is not valid JSON.'), undefined);
     }
   });
 
-  // Every answer carries the security headers; while draining, what still arrives gets a 503.
-  const security = securityHeaders();
+  // Every answer carries the answer headers; while draining, what still arrives gets a 503.
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
   });
   app.addHook('onRequest', async (_request, reply) => {
-    reply.headers(security);
+    reply.headers(answerHeaders);
     if (!draining) return;
     reply.header('connection', 'close');
     return sendError(reply, 503, {
@@ -112,4 +131,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     });
   }
   return app;
+}
+
+/** `application/json`, in any case, with any parameters (`; charset=utf-8`). */
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
 }

@@ -17,7 +17,20 @@ export const ACCOUNT_OR_DEVICE_ID = /^[A-Za-z0-9._@-]{1,64}$/;
 export const MIN_DELAY_SECONDS = 60;
 export const MAX_DELAY_SECONDS = 365 * 86_400;
 
+/**
+ * What stored text may not hold: C0 and C1 controls (NUL, tab, line breaks, ESC, DEL…), bidi
+ * embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), and lone surrogates. They
+ * would drive a terminal reading the logs, or reorder what Slack shows around the text.
+ */
+const UNSAFE_TEXT = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+
+export function isSafeText(text: string): boolean {
+  return !UNSAFE_TEXT.test(text);
+}
+
 export const MESSAGES = {
+  safeText:
+    'no control characters (such as tabs, line breaks or escapes), bidirectional overrides or invalid Unicode',
   code: '4 to 64 characters: letters, digits, - and _, of which at least 4 letters or digits',
   description: 'at most 200 characters',
   expiresAt: 'a date and time in ISO-8601, like 2026-12-31T23:59:00Z',
@@ -30,6 +43,7 @@ export const MESSAGES = {
   accountId: '1 to 64 characters: A-Z, a-z, 0-9, . _ @ -',
   deviceId: '1 to 64 characters: A-Z, a-z, 0-9, . _ @ -',
   unknownField: 'unknown field',
+  unknownParameter: 'unknown parameter',
   requiredFor: (action: CodeAction) => `required for action ${action}`,
   onlyFor: (action: CodeAction) => `only used by action ${action}`,
 } as const;
@@ -37,15 +51,16 @@ export const MESSAGES = {
 const text = (pattern: RegExp, message: string) =>
   z.string({ error: message }).regex(pattern, { error: message });
 
+/** Free text that is stored and shown (descriptions, a device's name): at most `max` characters, all safe. */
+export const storedText = (max: number, message = `text of at most ${max} characters`) =>
+  z.string({ error: message }).max(max, message).refine(isSafeText, MESSAGES.safeText);
+
 /** The editable fields as JSON carries them; `null` clears a field, absence keeps it. */
 export const codeInputSchema = z
   .strictObject({
     // Separators never count toward a code's strength: `____a` is the one-symbol code `A`.
     code: text(CODE_TEXT, MESSAGES.code).refine((c) => codeName(c) !== null, MESSAGES.code),
-    description: z
-      .string({ error: MESSAGES.description })
-      .max(200, MESSAGES.description)
-      .nullable(),
+    description: storedText(200, MESSAGES.description).nullable(),
     expiresAt: z.iso.datetime({ offset: true, error: MESSAGES.expiresAt }).nullable(),
     usageLimit: z
       .number({ error: MESSAGES.usageLimit })
@@ -68,18 +83,27 @@ export const codeInputSchema = z
 
 export type CodeInput = z.infer<typeof codeInputSchema>;
 
-/** Zod's issues as one message per field name. */
-export function fieldErrorsOf(error: z.ZodError): FieldErrors {
-  const fields: FieldErrors = {};
+/**
+ * Zod's issues as one message per field name (`device.name` inside an object); the first issue
+ * of a field wins. A Map first: a field named `__proto__` must be named, not set a prototype.
+ */
+export function fieldErrorsOf(
+  error: z.ZodError,
+  unknownMessage: string = MESSAGES.unknownField,
+): FieldErrors {
+  const fields = new Map<string, string>();
+  const add = (path: PropertyKey[], message: string) => {
+    const name = path.map(String).join('.') || 'body';
+    if (!fields.has(name)) fields.set(name, message);
+  };
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) fields[key] = MESSAGES.unknownField;
+      for (const key of issue.keys) add([...issue.path, key], unknownMessage);
     } else {
-      const name = issue.path.map(String).join('.') || 'body';
-      fields[name] ??= issue.message;
+      add(issue.path, issue.message);
     }
   }
-  return fields;
+  return Object.fromEntries(fields);
 }
 
 /** The input's shape alone, checked: each field's type and format, and no unknown fields. */

@@ -244,10 +244,10 @@ describe('bad requests change nothing', () => {
     expect(answer.body.error).toBe('invalid_request');
   });
 
-  it('answers 400 for text/plain that is not JSON', async () => {
+  it('answers 415 unsupported_media_type for a body that is not sent as application/json', async () => {
     const answer = await send('hello', 'text/plain');
-    expect(answer.status).toBe(400);
-    expect(answer.body.error).toBe('invalid_request');
+    expect(answer.status).toBe(415);
+    expect(answer.body.error).toBe('unsupported_media_type');
   });
 
   it('answers 413 payload_too_large for a body over 16 KiB, and counts nothing', async () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeCode } from '../../src/codes/code-text.js';
 import { CodeError } from '../../src/codes/errors.js';
@@ -8,7 +9,13 @@ import {
   TARGET_FIELD,
   TARGET_FIELDS,
 } from '../../src/codes/model.js';
-import { type CodeInput, parseCodeInput, resolveSettings } from '../../src/codes/rules.js';
+import {
+  type CodeInput,
+  MESSAGES,
+  parseCodeInput,
+  resolveSettings,
+  validateCode,
+} from '../../src/codes/rules.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const FUTURE = '2026-02-01T00:00:00Z';
@@ -147,6 +154,51 @@ describe('parseCodeInput', () => {
     it('refuses a non-string', () => {
       expect(Object.keys(rejectedFields({ description: 5 }))).toEqual(['description']);
     });
+
+    // Written out from SPEC's list, apart from the rule's own pattern, so that each checks the other.
+    const codePoint = (min: number, max: number) =>
+      fc.integer({ min, max }).map((c) => String.fromCodePoint(c));
+    const safeCharacter = fc.oneof(
+      codePoint(0x20, 0x7e),
+      codePoint(0xa0, 0x2029),
+      codePoint(0x202f, 0x2065),
+      codePoint(0x206a, 0xd7ff),
+      codePoint(0xe000, 0x10ffff),
+    );
+    const unsafeCharacter = fc.oneof(
+      codePoint(0x00, 0x1f), // C0: NUL, tab, line breaks, ESC…
+      codePoint(0x7f, 0x9f), // DEL and C1
+      codePoint(0x202a, 0x202e), // bidi embeddings and overrides
+      codePoint(0x2066, 0x2069), // bidi isolates
+      fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), // a lone surrogate
+    );
+    // At most 90 code points of 2 UTF-16 units each, plus one: always within the 200 allowed.
+    const safeText = fc.array(safeCharacter, { maxLength: 90 }).map((cs) => cs.join(''));
+
+    it('refuses, on the description alone, text with a control character, a bidi override or a lone surrogate', () => {
+      fc.assert(
+        fc.property(safeText, unsafeCharacter, fc.nat(), (text, unsafe, at) => {
+          const cut = at % (text.length + 1);
+          const description = text.slice(0, cut) + unsafe + text.slice(cut);
+          expect(rejectedFields({ description })).toEqual({ description: MESSAGES.safeText });
+        }),
+      );
+    });
+
+    it('accepts any other text of up to 200 characters, in any script, emoji included', () => {
+      fc.assert(
+        fc.property(safeText, (description) => {
+          expect(parseCodeInput({ description })).toEqual({ description });
+        }),
+      );
+    });
+
+    it('refuses such text in the editor too, beside the other fields', () => {
+      const fields = fieldErrors(() =>
+        validateCode({ ...validCreate(), description: 'a\u202eb', usageLimit: 0 }, null, NOW),
+      );
+      expect(fields).toEqual({ description: MESSAGES.safeText, usageLimit: MESSAGES.usageLimit });
+    });
   });
 
   describe('expiresAt', () => {
@@ -239,6 +291,17 @@ describe('parseCodeInput', () => {
         expires_at: 'unknown field',
         timesUsed: 'unknown field',
       });
+    });
+
+    it('names a field called __proto__ instead of losing it', () => {
+      const fields = rejectedFields(
+        JSON.parse('{"__proto__": {"polluted": true}, "constructor": 1}'),
+      );
+      expect(Object.entries(fields).sort()).toEqual([
+        ['__proto__', 'unknown field'],
+        ['constructor', 'unknown field'],
+      ]);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
     it('reports unknown fields beside invalid known ones', () => {
