@@ -123,11 +123,15 @@ function withVersion(reply: FastifyReply, version: number): FastifyReply {
 function ifMatchVersion(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match'];
   if (header === undefined) return undefined;
-  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(String(header).trim());
+  const value = String(header).trim();
+  // `*` matches whatever version the code has (RFC 9110 §13.1.1): the write is unconditional.
+  if (value === '*') return undefined;
+  // An entity tag, strong or weak, or our bare version number; never half-quoted.
+  const match = /^(?:W\/"(\d{1,15})"|"(\d{1,15})"|(\d{1,15}))$/.exec(value);
   if (!match) {
     throw new CodeError('invalid_request', 'If-Match must be a version number.', {
-      'If-Match': 'the version of the code, as a whole number',
+      'If-Match': 'the version of the code: 3, "3", W/"3", or * for any',
     });
   }
-  return Number(match[1]);
+  return Number(match[1] ?? match[2] ?? match[3]);
 }

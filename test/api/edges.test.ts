@@ -433,3 +433,41 @@ describe('what node:http refuses, on a server of its own with small limits', () 
     expect(JSON.parse(answer.body).message).toContain('1 KiB (1024 bytes)');
   });
 });
+
+describe('If-Match', () => {
+  const create = async () => {
+    const created = await service.call('POST', '/api/v1/codes', {
+      body: { action: 'create_device', accountId: 'acct-if-match' },
+    });
+    expect(created.status).toBe(201);
+    return created.body.code as string;
+  };
+
+  it('takes * as any version', async () => {
+    const code = await create();
+    const patched = await service.call('PATCH', `/api/v1/codes/${code}`, {
+      body: { description: 'any version' },
+      headers: { 'if-match': '*' },
+    });
+    expect(patched.status).toBe(200);
+    const removed = await service.call('DELETE', `/api/v1/codes/${code}`, {
+      headers: { 'if-match': '*' },
+    });
+    expect(removed.status).toBe(204);
+  });
+
+  it.each(['"1', '1"', 'W/1', 'W/"1', 'w/"1"', '"1"x', '**'])(
+    'refuses the malformed %s with 400 and changes nothing',
+    async (ifMatch) => {
+      const code = await create();
+      const patched = await service.call('PATCH', `/api/v1/codes/${code}`, {
+        body: { description: 'changed' },
+        headers: { 'if-match': ifMatch },
+      });
+      expect(patched.status).toBe(400);
+      expect(patched.body.fields['If-Match']).toBeDefined();
+      const read = await service.call('GET', `/api/v1/codes/${code}`);
+      expect(read.body.description).toBeNull();
+    },
+  );
+});
