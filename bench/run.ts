@@ -177,6 +177,7 @@ async function benchSlackAck(redis: TestRedis) {
   const fake = await startFakeSlack();
   const config = loadConfig({
     PORT: '0',
+    METRICS_PORT: '0',
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: 'bench:slack:',
     SLACK_BOT_TOKEN: 'xoxb-bench',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './codes/durations.js';
 
@@ -67,12 +68,67 @@ const onOff = z
   .default('off')
   .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
 
-export const configSchema = z.object({
-  PORT: z
+const port = (fallback: string) =>
+  z
     .string()
-    .default('3000')
+    .default(fallback)
     .refine((text) => /^\d{1,5}$/.test(text) && Number(text) <= 65_535, 'a port number, 0 to 65535')
-    .transform(Number),
+    .transform(Number);
+
+const MAX_PROXY_HOPS = 10;
+/** proxy-addr's (and so Fastify's) names of address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, a CIDR, or one of proxy-addr's names of ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * SPEC §5: off; N, the number of proxies in front (the client address is the N-th from the right
+ * of X-Forwarded-For); or the proxies' addresses/CIDRs. `on` is refused: it meant the left-most
+ * address, which the client writes.
+ */
+const trustProxy = z
+  .string()
+  .default('off')
+  .transform((text, ctx): false | number | string[] => {
+    const value = text.trim().toLowerCase();
+    if (['off', 'false', 'no', '0'].includes(value)) return false;
+    if (['on', 'true', 'yes'].includes(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" would let clients choose their address; write the number of proxies in front (e.g. 1) or their addresses/CIDRs (e.g. 10.0.0.0/8)`,
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(value)) {
+      if (Number(value) <= MAX_PROXY_HOPS) return Number(value);
+      ctx.addIssue({ code: 'custom', message: `at most ${MAX_PROXY_HOPS} proxies` });
+      return z.NEVER;
+    }
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const bad = entries.find((entry) => !isProxyAddress(entry));
+    if (bad !== undefined || entries.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${bad ?? text}" is not off, a number of proxies, or a list of addresses/CIDRs (10.0.0.0/8, loopback, linklocal, uniquelocal)`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
+export const configSchema = z.object({
+  PORT: port('3000'),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a redis:// or rediss:// URL' }).optional(),
   REDIS_CLUSTER_NODES: hostPorts,
   REDIS_KEY_PREFIX: z
@@ -94,7 +150,9 @@ export const configSchema = z.object({
   RETENTION: duration('7d'),
   REDEEM_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
   REDEEM_FAILURE_WINDOW: duration('15m'),
-  TRUST_PROXY: onOff,
+  TRUST_PROXY: trustProxy,
+  /** 0: no metrics server. */
+  METRICS_PORT: port('9464'),
   REDIS_ALLOW_EVICTION: onOff,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

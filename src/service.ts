@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { startMetricsServer } from './api/metrics-server.js';
 import { RedeemLimiter } from './api/redeem-limiter.js';
-import { buildHttpApp } from './api/server.js';
+import { buildHttpApp, HTTP_LIMITS, type HttpLimits } from './api/server.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -20,6 +21,8 @@ import { CodeService } from './use-cases/code-service.js';
 
 export interface Service {
   url: string;
+  /** Where `GET /metrics` answers (METRICS_PORT), or null when METRICS_PORT is 0. */
+  metricsUrl: string | null;
   codes: CodeService;
   clock: RedisClock;
   redis: RedisClient;
@@ -27,8 +30,12 @@ export interface Service {
 }
 
 export interface ServiceOptions {
-  /** Where the HTTP server listens. */
+  /** Where the HTTP server and the metrics server listen. */
   host?: string;
+  /** Tests: the metrics server (unless METRICS_PORT is 0) on a free port the OS picks. */
+  metricsOnFreePort?: boolean;
+  /** Tests: shorter HTTP bounds than HTTP_LIMITS. */
+  httpLimits?: Partial<HttpLimits>;
   /** The Redis to use, or to start, when neither REDIS_URL nor REDIS_CLUSTER_NODES is set. */
   defaultRedis?: { port: number; dir: string };
 }
@@ -74,20 +81,30 @@ export async function startService(
     limiter,
     metrics,
     slackListener: slack?.listener,
+    limits: { ...HTTP_LIMITS, ...options.httpLimits },
   });
   await app.listen({ port: config.PORT, host });
+  const metricsServer =
+    config.METRICS_PORT === 0
+      ? null
+      : await startMetricsServer(metrics.registry, {
+          port: options.metricsOnFreePort ? 0 : config.METRICS_PORT,
+          host,
+        });
   await slack?.start();
   const { port } = app.server.address() as AddressInfo;
-  logger.info({ port }, 'installcode is listening');
+  logger.info({ port, metricsPort: metricsServer?.port ?? 'off' }, 'installcode is listening');
 
   return {
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: metricsServer && `http://127.0.0.1:${metricsServer.port}/metrics`,
     codes,
     clock,
     redis,
     async close() {
       await slack?.stop();
       await app.close();
+      await metricsServer?.close();
       clock.stop();
       await redis.quit().catch(() => redis.disconnect());
       await embedded?.stop();

@@ -41,6 +41,10 @@ describe('loadConfig defaults', () => {
     expect(config.TRUST_PROXY).toBe(false);
   });
 
+  it('serves metrics on port 9464', () => {
+    expect(config.METRICS_PORT).toBe(9464);
+  });
+
   it('refuses a Redis that may evict keys', () => {
     expect(config.REDIS_ALLOW_EVICTION).toBe(false);
   });
@@ -103,7 +107,8 @@ describe('loadConfig values', () => {
       RETENTION: '12h',
       REDEEM_MAX_FAILURES: '5',
       REDEEM_FAILURE_WINDOW: '90s',
-      TRUST_PROXY: 'on',
+      TRUST_PROXY: '2',
+      METRICS_PORT: '9100',
       REDIS_ALLOW_EVICTION: 'on',
       LOG_LEVEL: 'debug',
     });
@@ -122,7 +127,8 @@ describe('loadConfig values', () => {
       RETENTION: 12 * 60 * 60 * 1000,
       REDEEM_MAX_FAILURES: 5,
       REDEEM_FAILURE_WINDOW: 90 * 1000,
-      TRUST_PROXY: true,
+      TRUST_PROXY: 2,
+      METRICS_PORT: 9100,
       REDIS_ALLOW_EVICTION: true,
       LOG_LEVEL: 'debug',
     });
@@ -145,16 +151,29 @@ describe('loadConfig values', () => {
   });
 
   it.each([
-    ['on', true],
-    ['true', true],
-    ['1', true],
-    ['yes', true],
     ['off', false],
     ['false', false],
     ['0', false],
     ['no', false],
-  ])('reads TRUST_PROXY=%s as %s', (value, expected) => {
-    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toBe(expected);
+    ['1', 1],
+    ['3', 3],
+    ['10.0.0.5', ['10.0.0.5']],
+    ['10.0.0.0/8, 2001:DB8::/32,loopback', ['10.0.0.0/8', '2001:db8::/32', 'loopback']],
+    ['uniquelocal', ['uniquelocal']],
+  ])('reads TRUST_PROXY=%s as %j', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it.each(['on', 'true', 'yes', 'ON'])(
+    'refuses TRUST_PROXY=%s, which would trust the left-most X-Forwarded-For address',
+    (value) => {
+      const error = configError({ TRUST_PROXY: value });
+      expect(error.message).toMatch(/^Invalid configuration: TRUST_PROXY: .*number of proxies/);
+    },
+  );
+
+  it('reads METRICS_PORT=0 as off', () => {
+    expect(loadConfig({ METRICS_PORT: '0' }).METRICS_PORT).toBe(0);
   });
 
   it.each([
@@ -195,6 +214,15 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     ['ADMIN_USER_IDS', 'U012ABCDEF,u123'],
     ['STAFF_USER_IDS', 'not an id'],
     ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', '11'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '2001:db8::/129'],
+    ['TRUST_PROXY', '10.0.0.0/8/8'],
+    ['TRUST_PROXY', '10.0.0.1,proxy.internal'],
+    ['TRUST_PROXY', '10.0.0.1:8080'],
+    ['TRUST_PROXY', ','],
+    ['METRICS_PORT', '70000'],
+    ['METRICS_PORT', 'off'],
     ['REDIS_ALLOW_EVICTION', 'allkeys-lru'],
     ['SLACK_API_URL', 'slack'],
   ])('%s=%j', (name, value) => {

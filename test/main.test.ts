@@ -48,7 +48,7 @@ async function startServiceToCrash(port: number, dir: string) {
     const { loadConfig } = await import('./src/config.ts');
     const { createLogger } = await import('./src/log.ts');
     const { startService } = await import('./src/service.ts');
-    await startService(loadConfig({ PORT: '0' }), createLogger('silent'), {
+    await startService(loadConfig({ PORT: '0', METRICS_PORT: '0' }), createLogger('silent'), {
       host: '127.0.0.1',
       defaultRedis: { port: ${port}, dir: ${JSON.stringify(dir)} },
     });
@@ -184,7 +184,8 @@ describe('graceful shutdown', () => {
 });
 
 describe('embedded redis-server', () => {
-  const configWithoutRedis = () => loadConfig({ API_TOKEN, PORT: '0', LOG_LEVEL: 'silent' });
+  const configWithoutRedis = () =>
+    loadConfig({ API_TOKEN, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent' });
 
   it('starts one when nothing answers, keeps codes across restarts in its AOF, and stops it on close', async () => {
     const defaultRedis = {

@@ -24,6 +24,52 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * The bounds of our own node:http server (with a serverFactory, Fastify's timeouts do not apply).
+ * Constants, documented in the README; tests start the service with short ones.
+ */
+export const HTTP_LIMITS = {
+  /** An idle keep-alive connection is closed after this: longer than load balancers keep one
+   * idle (60 s: AWS ALB, nginx), so the balancer never sends a request on a closing connection. */
+  keepAliveTimeoutMs: 65_000,
+  /** Headers must arrive within this, counted from the request's first byte (not from the end of
+   * the previous request on the connection: Node ≥ 18, tested), so it may be below keep-alive. */
+  headersTimeoutMs: 10_000,
+  /** The whole request, headers and body (at most BODY_LIMIT_BYTES), within this; else 408. */
+  requestTimeoutMs: 30_000,
+  /** How often the two bounds above are checked (Node's default, 30 s, would double them). */
+  timeoutCheckIntervalMs: 1_000,
+  /** Connections beyond this many are closed as they are accepted. */
+  maxConnections: 10_000,
+};
+export type HttpLimits = typeof HTTP_LIMITS;
+
+/** A node:http server with `limits` applied, handing requests to `listener`. */
+export function createHttpServer(listener: RequestListener, limits: HttpLimits = HTTP_LIMITS) {
+  const server = createServer(
+    {
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    },
+    listener,
+  );
+  server.maxConnections = limits.maxConnections;
+  return server;
+}
+
+/**
+ * Fastify's trustProxy for TRUST_PROXY. A hop count becomes "the first N hops are proxies":
+ * Fastify refuses a bare number (it cannot check that the peer is a proxy), so a number is only
+ * for a service that cannot be reached except through its proxies (README). A list goes to
+ * proxy-addr as is; it matches IPv4-mapped peers too.
+ */
+function trustProxyOption(setting: Config['TRUST_PROXY']) {
+  if (typeof setting !== 'number') return setting;
+  return (_address: string, hop: number) => hop < setting;
+}
+
 export interface HttpDeps {
   config: Config;
   logger: Logger;
@@ -33,9 +79,11 @@ export interface HttpDeps {
   metrics: Metrics;
   /** Takes `/slack/*` requests (the Bolt receiver), when the Slack side is on. */
   slackListener?: RequestListener;
+  /** HTTP_LIMITS unless a test says otherwise. */
+  limits?: HttpLimits;
 }
 
-/** The one HTTP server: Slack's events, the API, health. */
+/** The one HTTP server: Slack's events, the API, health (metrics are on a port of their own). */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const { config, logger, codes, metrics } = deps;
   // Every answer carries these, the framework's own refusals too; none is for a cache to keep.
@@ -45,14 +93,14 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     // Fastify's own request lines would log whole URLs, codes in them; onResponse logs them masked.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     // While draining, requests that still arrive get our own 503 (below), not Fastify's.
     return503OnClosing: false,
     serverFactory: (handler) =>
-      createServer((req, res) => {
+      createHttpServer((req, res) => {
         if (deps.slackListener && req.url?.startsWith('/slack/')) deps.slackListener(req, res);
         else handler(req, res);
-      }),
+      }, deps.limits),
     // What fails before a route runs (a bad %-escape, a path too long) skips onRequest: same answer.
     frameworkErrors: (error, request, reply) => {
       reply.headers(answerHeaders);
@@ -120,9 +168,6 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   registerRedeemRoute(app, deps);
   const openApi = buildOpenApi();
   app.get('/api/v1/openapi.json', async () => openApi);
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
   if (config.API_TOKEN) {
     registerCodeRoutes(app, {
       codes,

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { redeemBody } from '../support/service.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redeemBody, startTestService } from '../support/service.js';
 import { CHANNEL, type SlackHarness, STAFF, startSlackHarness } from '../support/slack-service.js';
 
 let h: SlackHarness;
@@ -8,6 +8,11 @@ beforeAll(async () => {
   h = await startSlackHarness();
 });
 afterAll(() => h.close());
+
+function metricsUrlOf(service: { metricsUrl: string | null }): string {
+  expect(service.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+  return service.metricsUrl as string;
+}
 
 /** The sum of a metric's samples whose labels include `labels`. */
 function sample(metrics: string, name: string, labels: string): number {
@@ -28,10 +33,10 @@ it('counts redemptions by result, times HTTP by route pattern and Slack listener
   await service.call('GET', `/api/v1/codes/${created.body.code}`);
   await slack.command('help', { userId: STAFF, channelId: CHANNEL });
 
-  const scraped = await service.call('GET', '/metrics');
+  const scraped = await fetch(metricsUrlOf(service));
   expect(scraped.status).toBe(200);
   expect(scraped.headers.get('content-type')).toContain('text/plain');
-  const text = scraped.body as string;
+  const text = await scraped.text();
   expect(sample(text, 'installcode_redemptions_total', 'result="ok"')).toBe(1);
   expect(sample(text, 'installcode_redemptions_total', 'result="code_used_up"')).toBe(1);
   expect(sample(text, 'installcode_redemptions_total', 'result="code_not_found"')).toBe(1);
@@ -63,4 +68,40 @@ it('sets security headers on API answers', async () => {
     expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
     expect(answer.headers.get('cross-origin-resource-policy')).toBe('same-origin');
   }
+});
+
+describe('the metrics server', () => {
+  it('is not on PORT: there /metrics is 404 like any unknown route', async () => {
+    const onPort = await h.service.call('GET', '/metrics');
+    expect(onPort.status).toBe(404);
+    expect(onPort.body).toEqual({ error: 'not_found', message: 'No such route.' });
+    expect(new URL(metricsUrlOf(h.service)).port).not.toBe(new URL(h.service.url).port);
+  });
+
+  it('answers only GET /metrics, with the security headers', async () => {
+    const base = metricsUrlOf(h.service).replace(/\/metrics$/, '');
+    const other = await fetch(`${base}/api/v1/openapi.json`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toEqual({ error: 'not_found', message: 'No such route.' });
+    const post = await fetch(`${base}/metrics`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    const scraped = await fetch(`${base}/metrics?x=1`);
+    expect(scraped.status).toBe(200);
+    expect(scraped.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await scraped.text()).toContain('installcode_redemptions_total');
+  });
+
+  it('is off with METRICS_PORT=0, and stops with the service', async () => {
+    const off = await startTestService({ METRICS_PORT: '0' });
+    expect(off.metricsUrl).toBeNull();
+    expect((await off.call('GET', '/metrics')).status).toBe(404);
+    await off.close();
+
+    const on = await startTestService();
+    const url = metricsUrlOf(on);
+    expect((await fetch(url)).status).toBe(200);
+    await on.close();
+    await expect(fetch(url)).rejects.toThrow();
+  });
 });

@@ -10,7 +10,7 @@ let redis: Redis;
 
 beforeAll(async () => {
   service = await startTestService({
-    TRUST_PROXY: 'on',
+    TRUST_PROXY: '1',
     REDEEM_MAX_FAILURES: '3',
     REDEEM_FAILURE_WINDOW: '10m',
   });

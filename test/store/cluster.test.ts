@@ -18,7 +18,7 @@ beforeAll(async () => {
   cluster = await startTestCluster();
   service = await startTestService({
     REDIS_CLUSTER_NODES: cluster.nodesEnv,
-    TRUST_PROXY: 'on',
+    TRUST_PROXY: '1',
     REDEEM_MAX_FAILURES: '3',
     REDEEM_FAILURE_WINDOW: '10m',
   });

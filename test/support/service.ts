@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { type Service, startService } from '../../src/service.js';
+import { type Service, type ServiceOptions, startService } from '../../src/service.js';
 import { keysFor } from '../../src/store/keys.js';
 
 export const API_TOKEN = 'test-api-token-0123456789';
@@ -34,9 +34,13 @@ export interface CallResult {
 
 /**
  * The whole service on a free port over real HTTP, against the run's redis-server (or `REDIS_URL`
- * given here) under a key prefix of its own, so test files never see each other's data.
+ * given here) under a key prefix of its own, so test files never see each other's data. Its
+ * metrics server is on a free port too (`metricsUrl`), unless `METRICS_PORT: '0'` turns it off.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: Pick<ServiceOptions, 'httpLimits'> = {},
+): Promise<TestService> {
   const prefix = `test:${randomBytes(4).toString('hex')}:`;
   const config = loadConfig({
     REDIS_URL: inject('redisUrl'),
@@ -55,6 +59,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   });
   const service = await startService(config, createLogger(config.LOG_LEVEL, sink), {
     host: '127.0.0.1',
+    metricsOnFreePort: true,
+    ...options,
   });
 
   const call = async (
