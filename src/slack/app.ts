@@ -2,9 +2,11 @@ import {
   type AnyMiddlewareArgs,
   App,
   type Logger as BoltLogger,
+  type BufferedIncomingMessage,
   HTTPReceiver,
   LogLevel,
   type Middleware,
+  type ReceiverProcessEventErrorHandlerArgs,
   SocketModeReceiver,
 } from '@slack/bolt';
 import type { RequestListener } from '../api/server.js';
@@ -14,6 +16,13 @@ import type { Metrics } from '../metrics.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import type { SlackServices } from './code-actions.js';
+import { describeError } from './listeners/context.js';
+import {
+  acknowledgeFailures,
+  dropReplays,
+  SIGNATURE_WINDOW_SECONDS,
+  type SignedDelivery,
+} from './listeners/guards.js';
 import { registerListeners } from './listeners/index.js';
 
 export interface SlackApp {
@@ -27,8 +36,9 @@ export interface SlackApp {
 const SLACK_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**
- * The Bolt app, in HTTP mode on our server (signatures verified, stale timestamps refused by Bolt)
- * or in Socket Mode when SLACK_APP_TOKEN is set. Null without SLACK_BOT_TOKEN.
+ * The Bolt app, in HTTP mode on our server (signatures verified by Bolt, timestamps more than 5
+ * minutes from now and replays refused by us) or in Socket Mode when SLACK_APP_TOKEN is set.
+ * Null without SLACK_BOT_TOKEN.
  */
 export function createSlackApp(
   config: Config,
@@ -53,6 +63,7 @@ export function createSlackApp(
     installUrlTemplate: config.INSTALL_URL_TEMPLATE,
   };
 
+  const slackLog = logger.child({ component: 'slack' });
   const receiver = config.SLACK_APP_TOKEN
     ? socketModeReceiver(config.SLACK_APP_TOKEN, clientOptions.slackApiUrl, log, logger)
     : new HTTPReceiver({
@@ -61,15 +72,24 @@ export function createSlackApp(
         processBeforeResponse: false,
         bodyLimit: SLACK_BODY_LIMIT_BYTES,
         logger: log,
+        customPropertiesExtractor: signedDelivery,
+        processEventErrorHandler: acknowledgeUnreadable(slackLog),
       });
-  const app = new App({ token, receiver, clientOptions, logger: log });
+  // extendedErrorHandler: app.error gets the body too, to name the payload's type.
+  const app = new App({ token, receiver, clientOptions, logger: log, extendedErrorHandler: true });
   app.use(timeListeners(metrics));
+  app.use(acknowledgeFailures);
+  app.use(dropReplays(eventClaims, slackLog));
   app.use(dropRetriedDeliveries);
   registerListeners(app, { services, logger });
+  // Whatever a listener throws ends here (acknowledgeFailures has answered): one line, no secrets.
+  app.error(async ({ error, body }: { error: Error; body: unknown }) => {
+    slackLog.error({ err: describeError(error), type: payloadType(body) }, 'slack listener threw');
+  });
 
   if (receiver instanceof HTTPReceiver) {
     return {
-      listener: receiver.requestListener,
+      listener: withinSignatureWindow(receiver.requestListener, slackLog),
       start: async () => undefined,
       stop: async () => undefined,
     };
@@ -80,6 +100,51 @@ export function createSlackApp(
     },
     // Waits for the socket's close handshake, which Bolt's own stop() does not.
     stop: () => receiver.client.disconnect(),
+  };
+}
+
+/**
+ * Refuses, as Bolt refuses a stale one, a request whose timestamp is more than 5 minutes from now
+ * either way: Bolt checks only the past, and a signature dated ahead would stay good for longer.
+ */
+function withinSignatureWindow(listener: RequestListener, logger: Logger): RequestListener {
+  return (req, res) => {
+    const sent = Number(req.headers['x-slack-request-timestamp']);
+    const skew = sent - Math.floor(Date.now() / 1000);
+    if (Number.isFinite(sent) && Math.abs(skew) > SIGNATURE_WINDOW_SECONDS) {
+      logger.warn(
+        { skewSeconds: skew },
+        'slack request refused: timestamp more than 5 minutes off',
+      );
+      res.writeHead(401);
+      res.end();
+      return;
+    }
+    listener(req, res);
+  };
+}
+
+/** The verified signature and its timestamp, into the context, for dropReplays. */
+function signedDelivery(req: BufferedIncomingMessage): SignedDelivery {
+  const signature = req.headers['x-slack-signature'];
+  const timestamp = Number(req.headers['x-slack-request-timestamp']);
+  if (typeof signature !== 'string' || !Number.isFinite(timestamp)) return {};
+  return { slackSignature: signature, slackTimestamp: timestamp };
+}
+
+/**
+ * A payload Bolt itself cannot read (no `user`, no `view`) throws before any middleware runs: it
+ * is acknowledged with a bare 200 instead of Bolt's 500, and logged. Nobody can be told, as the
+ * payload does not say who sent it.
+ */
+function acknowledgeUnreadable(logger: Logger) {
+  return async ({ error, response }: ReceiverProcessEventErrorHandlerArgs) => {
+    logger.error({ err: describeError(error) }, 'slack payload could not be processed');
+    if (!response.headersSent) {
+      response.writeHead(200);
+      response.end();
+    }
+    return true;
   };
 }
 
@@ -98,6 +163,11 @@ function socketModeReceiver(
     appToken,
     logger: log,
     installerOptions: { clientOptions: { slackApiUrl } },
+    // As in HTTP mode: a payload Bolt cannot read is acknowledged (so not re-sent) and logged.
+    processEventErrorHandler: async ({ error }) => {
+      logger.error({ err: describeError(error) }, 'slack payload could not be processed');
+      return true;
+    },
   });
   // The socket client logs these only at debug, which we never write: one line each instead.
   receiver.client.on('connected', () => logger.info('slack socket connected'));
@@ -106,12 +176,17 @@ function socketModeReceiver(
   return receiver;
 }
 
+/** Slack's payload type, as a metric label or a log field. */
+function payloadType(body: unknown): string {
+  const record = (body ?? {}) as { command?: unknown; type?: unknown };
+  if (record.command !== undefined) return 'command';
+  return typeof record.type === 'string' ? record.type : 'unknown';
+}
+
 /** How long each delivery takes, acknowledgement and work together, by Slack's payload type. */
 function timeListeners(metrics: Metrics): Middleware<AnyMiddlewareArgs> {
   return async ({ body, next }) => {
-    const type =
-      'command' in body ? 'command' : String((body as { type?: string }).type ?? 'unknown');
-    const end = metrics.slackDuration.startTimer({ type });
+    const end = metrics.slackDuration.startTimer({ type: payloadType(body) });
     try {
       await next();
     } finally {
