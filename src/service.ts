@@ -86,8 +86,9 @@ export async function startService(
     clock,
     redis,
     async close() {
-      await slack?.stop();
       await app.close();
+      // After the HTTP drain, so that Slack work acknowledged during it is waited for too.
+      await slack?.stop();
       clock.stop();
       await redis.quit().catch(() => redis.disconnect());
       await embedded?.stop();

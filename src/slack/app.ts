@@ -24,16 +24,24 @@ import {
   type SignedDelivery,
 } from './listeners/guards.js';
 import { registerListeners } from './listeners/index.js';
+import { WorkInFlight } from './work-in-flight.js';
 
 export interface SlackApp {
   /** HTTP mode: takes `POST /slack/events` on the service's own server. Absent in Socket Mode. */
   listener?: RequestListener;
   start(): Promise<void>;
+  /**
+   * Takes no more deliveries (Socket Mode; in HTTP mode the server has stopped by then) and waits
+   * for the work of those already acknowledged, at most STOP_WAIT_MS.
+   */
   stop(): Promise<void>;
 }
 
 /** Slack's payloads are small; a megabyte is generous and keeps a flood out. */
 const SLACK_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** How long stop() waits for acknowledged work: inside main.ts's 10 s, with time to close Redis. */
+const STOP_WAIT_MS = 8_000;
 
 /**
  * The Bolt app, in HTTP mode on our server (signatures verified by Bolt, timestamps more than 5
@@ -77,6 +85,8 @@ export function createSlackApp(
       });
   // extendedErrorHandler: app.error gets the body too, to name the payload's type.
   const app = new App({ token, receiver, clientOptions, logger: log, extendedErrorHandler: true });
+  const inFlight = new WorkInFlight();
+  app.use(({ next }) => inFlight.track(next));
   app.use(timeListeners(metrics));
   app.use(acknowledgeFailures);
   app.use(dropReplays(eventClaims, slackLog));
@@ -87,19 +97,27 @@ export function createSlackApp(
     slackLog.error({ err: describeError(error), type: payloadType(body) }, 'slack listener threw');
   });
 
+  const drain = async () => {
+    if (!(await inFlight.settled(STOP_WAIT_MS))) {
+      slackLog.warn({ running: inFlight.size }, 'slack work still running at shutdown');
+    }
+  };
   if (receiver instanceof HTTPReceiver) {
     return {
       listener: withinSignatureWindow(receiver.requestListener, slackLog),
       start: async () => undefined,
-      stop: async () => undefined,
+      stop: drain,
     };
   }
   return {
     start: async () => {
       await app.start();
     },
-    // Waits for the socket's close handshake, which Bolt's own stop() does not.
-    stop: () => receiver.client.disconnect(),
+    stop: async () => {
+      // Waits for the socket's close handshake, which Bolt's own stop() does not.
+      await receiver.client.disconnect();
+      await drain();
+    },
   };
 }
 
