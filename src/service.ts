@@ -102,9 +102,10 @@ export async function startService(
     clock,
     redis,
     async close() {
-      await slack?.stop();
       await app.close();
       await metricsServer?.close();
+      // After the HTTP drain, so that Slack work acknowledged during it is waited for too.
+      await slack?.stop();
       clock.stop();
       await redis.quit().catch(() => redis.disconnect());
       await embedded?.stop();

@@ -2,9 +2,11 @@ import {
   type AnyMiddlewareArgs,
   App,
   type Logger as BoltLogger,
+  type BufferedIncomingMessage,
   HTTPReceiver,
   LogLevel,
   type Middleware,
+  type ReceiverProcessEventErrorHandlerArgs,
   SocketModeReceiver,
 } from '@slack/bolt';
 import type { RequestListener } from '../api/server.js';
@@ -14,21 +16,37 @@ import type { Metrics } from '../metrics.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import type { SlackServices } from './code-actions.js';
+import { describeError } from './listeners/context.js';
+import {
+  acknowledgeFailures,
+  dropReplays,
+  SIGNATURE_WINDOW_SECONDS,
+  type SignedDelivery,
+} from './listeners/guards.js';
 import { registerListeners } from './listeners/index.js';
+import { WorkInFlight } from './work-in-flight.js';
 
 export interface SlackApp {
   /** HTTP mode: takes `POST /slack/events` on the service's own server. Absent in Socket Mode. */
   listener?: RequestListener;
   start(): Promise<void>;
+  /**
+   * Takes no more deliveries (Socket Mode; in HTTP mode the server has stopped by then) and waits
+   * for the work of those already acknowledged, at most STOP_WAIT_MS.
+   */
   stop(): Promise<void>;
 }
 
 /** Slack's payloads are small; a megabyte is generous and keeps a flood out. */
 const SLACK_BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** How long stop() waits for acknowledged work: inside main.ts's 10 s, with time to close Redis. */
+const STOP_WAIT_MS = 8_000;
+
 /**
- * The Bolt app, in HTTP mode on our server (signatures verified, stale timestamps refused by Bolt)
- * or in Socket Mode when SLACK_APP_TOKEN is set. Null without SLACK_BOT_TOKEN.
+ * The Bolt app, in HTTP mode on our server (signatures verified by Bolt, timestamps more than 5
+ * minutes from now and replays refused by us) or in Socket Mode when SLACK_APP_TOKEN is set.
+ * Null without SLACK_BOT_TOKEN.
  */
 export function createSlackApp(
   config: Config,
@@ -53,6 +71,7 @@ export function createSlackApp(
     installUrlTemplate: config.INSTALL_URL_TEMPLATE,
   };
 
+  const slackLog = logger.child({ component: 'slack' });
   const receiver = config.SLACK_APP_TOKEN
     ? socketModeReceiver(config.SLACK_APP_TOKEN, clientOptions.slackApiUrl, log, logger)
     : new HTTPReceiver({
@@ -61,25 +80,89 @@ export function createSlackApp(
         processBeforeResponse: false,
         bodyLimit: SLACK_BODY_LIMIT_BYTES,
         logger: log,
+        customPropertiesExtractor: signedDelivery,
+        processEventErrorHandler: acknowledgeUnreadable(slackLog),
       });
-  const app = new App({ token, receiver, clientOptions, logger: log });
+  // extendedErrorHandler: app.error gets the body too, to name the payload's type.
+  const app = new App({ token, receiver, clientOptions, logger: log, extendedErrorHandler: true });
+  const inFlight = new WorkInFlight();
+  app.use(({ next }) => inFlight.track(next));
   app.use(timeListeners(metrics));
+  app.use(acknowledgeFailures);
+  app.use(dropReplays(eventClaims, slackLog));
   app.use(dropRetriedDeliveries);
   registerListeners(app, { services, logger });
+  // Whatever a listener throws ends here (acknowledgeFailures has answered): one line, no secrets.
+  app.error(async ({ error, body }: { error: Error; body: unknown }) => {
+    slackLog.error({ err: describeError(error), type: payloadType(body) }, 'slack listener threw');
+  });
 
+  const drain = async () => {
+    if (!(await inFlight.settled(STOP_WAIT_MS))) {
+      slackLog.warn({ running: inFlight.size }, 'slack work still running at shutdown');
+    }
+  };
   if (receiver instanceof HTTPReceiver) {
     return {
-      listener: receiver.requestListener,
+      listener: withinSignatureWindow(receiver.requestListener, slackLog),
       start: async () => undefined,
-      stop: async () => undefined,
+      stop: drain,
     };
   }
   return {
     start: async () => {
       await app.start();
     },
-    // Waits for the socket's close handshake, which Bolt's own stop() does not.
-    stop: () => receiver.client.disconnect(),
+    stop: async () => {
+      // Waits for the socket's close handshake, which Bolt's own stop() does not.
+      await receiver.client.disconnect();
+      await drain();
+    },
+  };
+}
+
+/**
+ * Refuses, as Bolt refuses a stale one, a request whose timestamp is more than 5 minutes from now
+ * either way: Bolt checks only the past, and a signature dated ahead would stay good for longer.
+ */
+function withinSignatureWindow(listener: RequestListener, logger: Logger): RequestListener {
+  return (req, res) => {
+    const sent = Number(req.headers['x-slack-request-timestamp']);
+    const skew = sent - Math.floor(Date.now() / 1000);
+    if (Number.isFinite(sent) && Math.abs(skew) > SIGNATURE_WINDOW_SECONDS) {
+      logger.warn(
+        { skewSeconds: skew },
+        'slack request refused: timestamp more than 5 minutes off',
+      );
+      res.writeHead(401);
+      res.end();
+      return;
+    }
+    listener(req, res);
+  };
+}
+
+/** The verified signature and its timestamp, into the context, for dropReplays. */
+function signedDelivery(req: BufferedIncomingMessage): SignedDelivery {
+  const signature = req.headers['x-slack-signature'];
+  const timestamp = Number(req.headers['x-slack-request-timestamp']);
+  if (typeof signature !== 'string' || !Number.isFinite(timestamp)) return {};
+  return { slackSignature: signature, slackTimestamp: timestamp };
+}
+
+/**
+ * A payload Bolt itself cannot read (no `user`, no `view`) throws before any middleware runs: it
+ * is acknowledged with a bare 200 instead of Bolt's 500, and logged. Nobody can be told, as the
+ * payload does not say who sent it.
+ */
+function acknowledgeUnreadable(logger: Logger) {
+  return async ({ error, response }: ReceiverProcessEventErrorHandlerArgs) => {
+    logger.error({ err: describeError(error) }, 'slack payload could not be processed');
+    if (!response.headersSent) {
+      response.writeHead(200);
+      response.end();
+    }
+    return true;
   };
 }
 
@@ -98,6 +181,11 @@ function socketModeReceiver(
     appToken,
     logger: log,
     installerOptions: { clientOptions: { slackApiUrl } },
+    // As in HTTP mode: a payload Bolt cannot read is acknowledged (so not re-sent) and logged.
+    processEventErrorHandler: async ({ error }) => {
+      logger.error({ err: describeError(error) }, 'slack payload could not be processed');
+      return true;
+    },
   });
   // The socket client logs these only at debug, which we never write: one line each instead.
   receiver.client.on('connected', () => logger.info('slack socket connected'));
@@ -106,12 +194,17 @@ function socketModeReceiver(
   return receiver;
 }
 
+/** Slack's payload type, as a metric label or a log field. */
+function payloadType(body: unknown): string {
+  const record = (body ?? {}) as { command?: unknown; type?: unknown };
+  if (record.command !== undefined) return 'command';
+  return typeof record.type === 'string' ? record.type : 'unknown';
+}
+
 /** How long each delivery takes, acknowledgement and work together, by Slack's payload type. */
 function timeListeners(metrics: Metrics): Middleware<AnyMiddlewareArgs> {
   return async ({ body, next }) => {
-    const type =
-      'command' in body ? 'command' : String((body as { type?: string }).type ?? 'unknown');
-    const end = metrics.slackDuration.startTimer({ type });
+    const end = metrics.slackDuration.startTimer({ type: payloadType(body) });
     try {
       await next();
     } finally {

@@ -1,3 +1,8 @@
+import { escapeMrkdwn } from './views/format.js';
+
+/** The verbs of `/installcode`, each under its own name. */
+export type Verb = 'help' | 'add' | 'list' | 'edit' | 'qr' | 'share' | 'delete' | 'history';
+
 /** What `/installcode …` asks for, read from the command's text. */
 export type ParsedCommand =
   | { name: 'help'; problem?: string }
@@ -6,22 +11,23 @@ export type ParsedCommand =
   | { name: 'edit' | 'qr' | 'delete' | 'history'; code: string }
   | { name: 'share'; code: string; channelId: string | null };
 
-const ALIASES: Record<
-  string,
-  'add' | 'list' | 'edit' | 'qr' | 'share' | 'delete' | 'history' | 'help'
-> = {
-  help: 'help',
-  add: 'add',
-  new: 'add',
-  create: 'add',
-  list: 'list',
-  edit: 'edit',
-  qr: 'qr',
-  show: 'qr',
-  share: 'share',
-  delete: 'delete',
-  history: 'history',
-};
+/**
+ * Every word the command knows, aliases included. A Map, not an object literal: a word typed by
+ * anyone must never reach `constructor`, `__proto__` or another property every object inherits.
+ */
+export const COMMAND_WORDS: ReadonlyMap<string, Verb> = new Map<string, Verb>([
+  ['help', 'help'],
+  ['add', 'add'],
+  ['new', 'add'],
+  ['create', 'add'],
+  ['list', 'list'],
+  ['edit', 'edit'],
+  ['qr', 'qr'],
+  ['show', 'qr'],
+  ['share', 'share'],
+  ['delete', 'delete'],
+  ['history', 'history'],
+]);
 
 /** A channel as Slack escapes it in command text: `<#C0123|general>` or `<#C0123>`. */
 const CHANNEL_MENTION = /^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$/;
@@ -29,9 +35,10 @@ const CHANNEL_MENTION = /^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$/;
 /** Reads the command text; the code is the rest of the text, so `edit abcd efgh` names `ABCD-EFGH`. */
 export function parseCommand(text: string): ParsedCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
-  const verb = ALIASES[(words[0] ?? 'help').toLowerCase()];
-  const rest = words.slice(1);
-  if (!verb) return { name: 'help', problem: `I don't know “${clip(words[0] ?? '')}”.` };
+  const [first, ...rest] = words;
+  if (first === undefined) return { name: 'help' };
+  const verb = COMMAND_WORDS.get(first.toLowerCase());
+  if (verb === undefined) return { name: 'help', problem: unknownCommand(first) };
   switch (verb) {
     case 'help':
     case 'add':
@@ -52,12 +59,27 @@ export function parseCommand(text: string): ParsedCommand {
       if (codeWords.length === 0) return missingCode(verb);
       return { name: 'share', code: codeWords.join(' '), channelId: mention?.[1] ?? null };
     }
-    default:
+    case 'edit':
+    case 'qr':
+    case 'delete':
+    case 'history':
       return rest.length ? { name: verb, code: rest.join(' ') } : missingCode(verb);
+    default:
+      return unreachable(verb);
   }
 }
 
-function missingCode(verb: string): ParsedCommand {
+/** The compiler proves every case is handled: a new verb or command without its case does not build. */
+export function unreachable(value: never): never {
+  throw new Error(`unhandled case: ${String(value)}`);
+}
+
+/** Names the word as typed, clipped, and escaped so that `<!channel>` or `<@U…>` stays text. */
+function unknownCommand(word: string): string {
+  return `Unknown command “${escapeMrkdwn(clip(word))}”. This is what I understand:`;
+}
+
+function missingCode(verb: Verb): ParsedCommand {
   return { name: 'help', problem: `Which code? Write \`/installcode ${verb} CODE\`.` };
 }
 

@@ -3,6 +3,7 @@ import type { FieldErrors } from '../codes/errors.js';
 import { CODE_ACTIONS, type CodeAction, type InstallCode, TARGET_FIELD } from '../codes/model.js';
 import type { CodeInput } from '../codes/rules.js';
 import { EDITOR_BLOCKS } from './ids.js';
+import { jsonObjectIn } from './payload.js';
 
 /** What the editor modal holds, as the person typed it. */
 export interface EditorDraft {
@@ -158,7 +159,9 @@ export function encodeContext(context: EditorContext): string {
 }
 
 export function decodeContext(text: string | undefined): EditorContext {
-  const parsed = JSON.parse(text || '{}') as Partial<EditorContext>;
+  const parsed = jsonObjectIn(text, 'the editor’s saved state could not be read') as Partial<
+    Record<keyof EditorContext, unknown>
+  >;
   return {
     id: typeof parsed.id === 'string' ? parsed.id : null,
     version: typeof parsed.version === 'number' ? parsed.version : null,

@@ -27,6 +27,8 @@ export function keysFor(prefix: string) {
     redeemFailures: `${prefix}redeem-failures`,
     /** A Slack event ID claimed by the replica that handles it. */
     slackEvent: (eventId: string) => `${prefix}slack-event:${eventId}`,
+    /** A signed Slack request (its verified X-Slack-Signature) claimed by the replica that handles it. */
+    slackRequest: (signature: string) => `${prefix}slack-request:${signature}`,
   };
 }
 

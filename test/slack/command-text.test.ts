@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ParsedCommand, parseCommand } from '../../src/slack/command-text.js';
+import { COMMAND_WORDS, type ParsedCommand, parseCommand } from '../../src/slack/command-text.js';
 
 /** The problem of a command read as help with a problem; fails the test otherwise. */
 function problemOf(parsed: ParsedCommand): string {
@@ -110,5 +111,71 @@ describe('parseCommand', () => {
     const word = 'x'.repeat(5000);
     const problem = problemOf(parseCommand(word));
     expect(problem.length).toBeLessThan(100);
+  });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    '“%s” is an unknown command, with or without more words',
+    (word) => {
+      for (const text of [word, `${word} X`, `${word.toUpperCase()} ABCD-EFGH`]) {
+        const problem = problemOf(parseCommand(text));
+        expect(problem).toMatch(/unknown command/i);
+        expect(problem).toContain(text.split(' ')[0]);
+        expect(problem).not.toContain('native code');
+        expect(problem).not.toContain('[object');
+      }
+    },
+  );
+
+  it('names an unknown word as text: Slack’s control characters are escaped', () => {
+    const problem = problemOf(parseCommand('<!channel> now'));
+    expect(problem).toContain('&lt;!channel&gt;');
+    expect(problem).not.toMatch(/[<>]/);
+    expect(problemOf(parseCommand('a&b'))).toContain('a&amp;b');
+  });
+});
+
+/** Words nobody would pick, and every property an object inherits: none of them is a command. */
+const unknownWord = fc
+  .oneof(
+    fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype)),
+    fc.string({ minLength: 1, maxLength: 60, unit: 'binary' }),
+  )
+  .map((word) => word.replace(/\s/g, ''))
+  .filter((word) => word.length > 0 && !COMMAND_WORDS.has(word.toLowerCase()));
+
+describe('parseCommand, over any word', () => {
+  it('every unknown word gets the help with “unknown command”, naming it safely', () => {
+    fc.assert(
+      fc.property(unknownWord, fc.string({ maxLength: 20 }), (word, more) => {
+        const parsed = parseCommand(`${word} ${more}`);
+        expect(parsed.name).toBe('help');
+        const problem = parsed.name === 'help' ? (parsed.problem ?? '') : '';
+        expect(problem).toMatch(/^Unknown command “/);
+        expect(problem).not.toMatch(/[<>]/);
+        expect(problem.length).toBeLessThan(200);
+        const shown = word.length > 30 ? word.slice(0, 29) : word;
+        const escaped = shown
+          .replaceAll('&', '&amp;')
+          .replaceAll('<', '&lt;')
+          .replaceAll('>', '&gt;');
+        expect(problem).toContain(escaped);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('every known word, in any case, is its command and never the help’s problem', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...COMMAND_WORDS.keys()),
+        fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
+        (word, upper) => {
+          const cased = [...word].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join('');
+          const parsed = parseCommand(`${cased} ABCD-EFGH`);
+          expect(parsed.name).toBe(COMMAND_WORDS.get(word));
+          if (parsed.name === 'help') expect(parsed.problem).toBeUndefined();
+        },
+      ),
+    );
   });
 });

@@ -68,6 +68,30 @@ describe('help', () => {
     expect(shown).toContain('/installcode add');
     expect(h.fake.callsTo('views.open')).toHaveLength(0);
   });
+
+  it.each([
+    'constructor X',
+    'constructor',
+    '__proto__',
+    '__proto__ ABCD',
+    'toString',
+    'hasOwnProperty x',
+    'valueOf',
+  ])(
+    '“/installcode %s” answers with the help and “unknown command”, naming the word',
+    async (text) => {
+      const { reply } = await ask(text);
+      expect(reply.body.response_type).toBe('ephemeral');
+      const shown = textOf(reply.body);
+      expect(shown).toMatch(/unknown command/i);
+      expect(shown).toContain(`“${text.split(' ')[0]}”`);
+      expect(shown).toContain('/installcode add');
+      expect(shown).not.toContain('native code');
+      await settle();
+      expect(h.fake.responses).toHaveLength(1);
+      expect(h.fake.callsTo('views.open')).toHaveLength(0);
+    },
+  );
 });
 
 describe('add', () => {

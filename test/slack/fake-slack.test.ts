@@ -171,6 +171,30 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
     expect(fake.callsTo('files.completeUploadExternal')).toHaveLength(1);
   });
 
+  it('holds an answer as long as asked: the call is seen at once, its upload lands after', async () => {
+    fake.delayNext('files.completeUploadExternal', 600);
+    const started = performance.now();
+    const upload = client().files.uploadV2({
+      channel_id: 'C0001',
+      file: Buffer.from('png'),
+      filename: 'slow.png',
+    });
+    await fake.waitForCall('files.completeUploadExternal');
+    expect(fake.uploads).toHaveLength(0);
+    await upload;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(550);
+    expect(fake.uploads.map((u) => u.filename)).toEqual(['slow.png']);
+
+    // Only the next call was delayed.
+    const again = performance.now();
+    await client().files.uploadV2({
+      channel_id: 'C0001',
+      file: Buffer.from('x'),
+      filename: 'x.png',
+    });
+    expect(performance.now() - again).toBeLessThan(500);
+  });
+
   it('makes the WebClient retry after a 429 with Retry-After', async () => {
     fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     const web = client();

@@ -4,12 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallCode } from '../../src/codes/model.js';
-import type { FakeSlackView } from '../support/fake-slack.js';
+import { keysFor } from '../../src/store/keys.js';
+import { FAKE_TEAM_DOMAIN, FAKE_TEAM_ID, type FakeSlackView } from '../support/fake-slack.js';
 import { field, nowSeconds, option, type SlackSender } from '../support/slack-requests.js';
 import {
   ADMIN,
+  BOT_TOKEN,
   CHANNEL,
   OUTSIDER,
+  SIGNING_SECRET,
   type SlackHarness,
   STAFF,
   startSlackHarness,
@@ -66,10 +69,17 @@ const homeEvent = (user: string) => ({
 describe('request verification', () => {
   const forged = { signingSecret: 'not-the-signing-secret' };
   const stale = { timestamp: nowSeconds() - 6 * 60 };
+  // Computed as the file loads: 7 minutes keeps them more than 5 ahead when the test runs.
+  const ahead = { timestamp: nowSeconds() + 7 * 60 };
+  const anHourAhead = { timestamp: nowSeconds() + 3600 };
+  const aYearAhead = { timestamp: nowSeconds() + 365 * 24 * 3600 };
 
   it.each([
     ['a forged signature', forged],
     ['a timestamp older than 5 minutes', stale],
+    ['a timestamp more than 5 minutes ahead', ahead],
+    ['a timestamp an hour ahead', anHourAhead],
+    ['a timestamp a year ahead', aYearAhead],
   ])('%s: every kind of request gets 401 and changes nothing', async (_what, delivery) => {
     const code = await create();
     const before = await snapshot(code);
@@ -139,6 +149,17 @@ describe('request verification', () => {
     expect(h.fake.callsTo('views.open')).toHaveLength(0);
   });
 
+  it('a signed request 4 minutes ahead (a clock a little fast) is still believed', async () => {
+    const answer = await slack.command('add', {
+      userId: STAFF,
+      channelId: CHANNEL,
+      timestamp: nowSeconds() + 4 * 60,
+    });
+    expect(answer.status).toBe(200);
+    const open = await h.fake.waitForCall('views.open');
+    expect(open.args.trigger_id).toBe(answer.triggerId);
+  });
+
   it('a signed request a minute old is still believed', async () => {
     const answer = await slack.command('add', {
       userId: STAFF,
@@ -195,6 +216,302 @@ describe('retried deliveries', () => {
     expect(again.status).toBe(200);
     await settle();
     expect(h.fake.callsTo('views.open')).toHaveLength(1);
+  });
+});
+
+describe('replayed requests (the same signed request again, within its 5 minutes)', () => {
+  const sharedEvents = async (code: InstallCode) =>
+    (await h.service.codes.history(code)).filter((e) => e.type === 'shared');
+
+  it('a “share” command replayed posts once, notes one share, and is answered 200', async () => {
+    const code = await create();
+    const first = await slack.command(`share ${code.code} <#C999|x>`, {
+      userId: STAFF,
+      channelId: CHANNEL,
+    });
+    expect(first.status).toBe(200);
+    await responseTo(h.fake, first.responseUrlId);
+    const replayed = await slack.raw(first.sent.body, first.sent.headers);
+    expect(replayed.status).toBe(200);
+    expect(replayed.body).toBe('');
+    await settle();
+    expect(h.fake.uploads).toHaveLength(1);
+    expect(h.fake.responses).toHaveLength(1);
+    expect(await sharedEvents(code)).toHaveLength(1);
+  });
+
+  it('the same request sent twice at once is handled once', async () => {
+    const code = await create();
+    const body = new URLSearchParams({
+      team_id: FAKE_TEAM_ID,
+      team_domain: FAKE_TEAM_DOMAIN,
+      channel_id: CHANNEL,
+      user_id: STAFF,
+      command: '/installcode',
+      text: `share ${code.code} <#C999|x>`,
+      response_url: h.fake.responseUrl('twice'),
+      trigger_id: '7.7.twice',
+    }).toString();
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...slack.signedHeaders(body),
+    };
+    const answers = await Promise.all([slack.raw(body, headers), slack.raw(body, headers)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    await responseTo(h.fake, 'twice');
+    await settle();
+    expect(h.fake.uploads).toHaveLength(1);
+    expect(await sharedEvents(code)).toHaveLength(1);
+  });
+
+  it('a share dialog’s submission replayed posts once', async () => {
+    const code = await create();
+    const first = await slack.viewSubmissionAnswer({
+      userId: STAFF,
+      view: {
+        callback_id: 'share_picker',
+        private_metadata: JSON.stringify({ id: code.id }),
+        state: { values: { share_channel: { value: field.conversation('C777') } } },
+      },
+    });
+    expect(first.status).toBe(200);
+    await h.fake.waitForUpload();
+    const replayed = await slack.raw(first.sent.body, first.sent.headers);
+    expect(replayed.status).toBe(200);
+    await settle();
+    expect(h.fake.uploads).toHaveLength(1);
+    expect(await sharedEvents(code)).toHaveLength(1);
+  });
+
+  it('a code menu’s Share replayed posts once', async () => {
+    const code = await create();
+    const first = await slack.blockAction({
+      userId: STAFF,
+      actionId: 'code_menu',
+      blockId: 'list_code',
+      type: 'overflow',
+      selectedOption: option(`share:${code.id}`),
+      channelId: CHANNEL,
+      ephemeral: true,
+    });
+    expect(first.status).toBe(200);
+    await h.fake.waitForUpload();
+    const replayed = await slack.raw(first.sent.body, first.sent.headers);
+    expect(replayed.status).toBe(200);
+    await settle();
+    expect(h.fake.uploads).toHaveLength(1);
+    expect(await sharedEvents(code)).toHaveLength(1);
+  });
+
+  it('an admin’s Remove replayed does not act again', async () => {
+    const code = await create();
+    const first = await slack.blockAction({
+      userId: ADMIN,
+      actionId: 'admin_remove',
+      blockId: 'delete_request',
+      value: JSON.stringify({ id: code.id, requestedBy: STAFF }),
+      channelId: `D${ADMIN}`,
+      messageTs: '1700000000.000500',
+    });
+    expect(first.status).toBe(200);
+    await h.fake.waitForCall('chat.update');
+    expect(await h.service.codes.findById(code.id)).toBeNull();
+    const replayed = await slack.raw(first.sent.body, first.sent.headers);
+    expect(replayed.status).toBe(200);
+    await settle();
+    // A second press would have rewritten the message to say the code was already gone.
+    expect(h.fake.callsTo('chat.update')).toHaveLength(1);
+  });
+
+  it('remembers a signature for as long as it is accepted, and a little more', async () => {
+    const now = await slack.command('help', { userId: STAFF, channelId: CHANNEL });
+    const older = await slack.command('help', {
+      userId: STAFF,
+      channelId: CHANNEL,
+      timestamp: nowSeconds() - 4 * 60,
+    });
+    const keys = keysFor(h.service.prefix);
+    const ttl = (answer: { sent: { headers: Record<string, string> } }) =>
+      h.service.redis.ttl(keys.slackRequest(String(answer.sent.headers['x-slack-signature'])));
+    // 5 minutes + 1 minute of margin; for the older one, the 1 minute it has left + the margin.
+    expect(await ttl(now)).toBeGreaterThanOrEqual(355);
+    expect(await ttl(now)).toBeLessThanOrEqual(360);
+    expect(await ttl(older)).toBeGreaterThanOrEqual(115);
+    expect(await ttl(older)).toBeLessThanOrEqual(120);
+  });
+});
+
+/** An interactive payload posted as Slack posts one, signed; its fields exactly as given. */
+async function postPayload(payload: Record<string, unknown>) {
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return h.slack.raw(body, {
+    'content-type': 'application/x-www-form-urlencoded',
+    ...h.slack.signedHeaders(body),
+  });
+}
+
+const team = { id: FAKE_TEAM_ID, domain: FAKE_TEAM_DOMAIN };
+const staffUser = { id: STAFF, username: 'ustaff1', name: 'ustaff1', team_id: FAKE_TEAM_ID };
+const modal = (view: Record<string, unknown>) => ({
+  id: 'VBROKEN01',
+  type: 'modal',
+  team_id: FAKE_TEAM_ID,
+  app_id: 'A0001',
+  bot_id: 'BBOT',
+  hash: '1700000000.broken',
+  private_metadata: '',
+  blocks: [],
+  ...view,
+});
+
+/** The direct message the app sent STAFF (replies from modals go by DM). */
+const dmToStaff = () =>
+  h.fake.waitForCall('chat.postMessage', (c) => c.args.channel === `D${STAFF}`);
+
+describe('malformed payloads are acknowledged, never a 500, and the person is told', () => {
+  it('an editor whose private_metadata is broken: 200, a DM naming it, nothing saved, nothing leaked to the log', async () => {
+    const code = await create();
+    const editor = await openedEditor();
+    const typedCode = initialCode(editor) as string;
+    const logged = h.service.logs.length;
+    const answer = await slack.viewSubmissionAnswer({
+      userId: STAFF,
+      view: {
+        ...typed(
+          editor,
+          editorValues(editor, { code: typedCode, action: 'create_device', target: 'acct-1' }),
+        ),
+        private_metadata: `{"id":"${code.id}","version":1,`,
+      },
+    });
+    expect(answer.status).toBe(200);
+    const dm = await dmToStaff();
+    expect(String(dm.args.text)).toMatch(/could not read what Slack sent/);
+    expect(String(dm.args.text)).toContain('saved state');
+    await expect(h.service.codes.getCode(typedCode)).rejects.toThrow();
+
+    const lines = h.service.logs.slice(logged).join('');
+    expect(lines).toContain('slack listener threw');
+    expect(lines).toContain('MalformedPayload');
+    for (const secret of [code.id, code.code, typedCode, BOT_TOKEN, SIGNING_SECRET]) {
+      expect(lines).not.toContain(secret);
+    }
+  });
+
+  it('an editor submitted without view.state: 200 and a DM saying the values were missing', async () => {
+    const answer = await postPayload({
+      type: 'view_submission',
+      team,
+      user: staffUser,
+      api_app_id: 'A0001',
+      trigger_id: '9.9.nostate',
+      view: modal({
+        callback_id: 'code_editor',
+        private_metadata: JSON.stringify({ id: null, version: null, channelId: null }),
+      }),
+    });
+    expect(answer.status).toBe(200);
+    const dm = await dmToStaff();
+    expect(String(dm.args.text)).toContain('values were missing');
+    expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
+  });
+
+  it('“Generate new code” in a view without state: the person is told, the view left alone', async () => {
+    const answer = await postPayload({
+      type: 'block_actions',
+      team,
+      user: staffUser,
+      api_app_id: 'A0001',
+      trigger_id: '9.9.action',
+      container: { type: 'view', view_id: 'VBROKEN01' },
+      view: modal({ callback_id: 'code_editor' }),
+      actions: [
+        {
+          type: 'button',
+          action_id: 'editor_generate_code',
+          block_id: 'generate',
+          action_ts: '1700000000.000001',
+        },
+      ],
+    });
+    expect(answer.status).toBe(200);
+    const dm = await dmToStaff();
+    expect(String(dm.args.text)).toContain('values were missing');
+    expect(h.fake.callsTo('views.update')).toHaveLength(0);
+  });
+
+  it('a share dialog whose private_metadata is broken: 200, a DM, nothing posted', async () => {
+    const answer = await slack.viewSubmissionAnswer({
+      userId: STAFF,
+      view: {
+        callback_id: 'share_picker',
+        private_metadata: 'not json',
+        state: { values: { share_channel: { value: field.conversation('C777') } } },
+      },
+    });
+    expect(answer.status).toBe(200);
+    const dm = await dmToStaff();
+    expect(String(dm.args.text)).toContain('the dialog’s code could not be read');
+    expect(h.fake.uploads).toHaveLength(0);
+  });
+
+  it('an admin’s Remove whose value is garbled: the admin is told, nothing is removed', async () => {
+    const code = await create();
+    const pressed = await slack.blockAction({
+      userId: ADMIN,
+      actionId: 'admin_remove',
+      blockId: 'delete_request',
+      value: `{"id":"${code.id}"`,
+      channelId: `D${ADMIN}`,
+      messageTs: '1700000000.000600',
+    });
+    expect(pressed.status).toBe(200);
+    const reply = await responseTo(h.fake, pressed.responseUrlId);
+    expect(textOf(reply.body)).toContain('the button’s value was garbled');
+    expect(await h.service.codes.findById(code.id)).not.toBeNull();
+  });
+
+  it.each([
+    [
+      'a view submission',
+      {
+        type: 'view_submission',
+        team,
+        api_app_id: 'A0001',
+        view: modal({ callback_id: 'code_editor', state: { values: {} } }),
+      },
+    ],
+    [
+      'a block action',
+      {
+        type: 'block_actions',
+        team,
+        api_app_id: 'A0001',
+        container: { type: 'message', channel_id: CHANNEL, message_ts: '1.2' },
+        channel: { id: CHANNEL },
+        actions: [
+          {
+            type: 'button',
+            action_id: 'delete_cancel',
+            block_id: 'delete_prompt',
+            value: 'x',
+            action_ts: '1.2',
+          },
+        ],
+      },
+    ],
+    [
+      'a shortcut',
+      { type: 'shortcut', team, callback_id: 'create_code', trigger_id: '9.9.nouser' },
+    ],
+  ])('%s without a user: 200, nothing done, a log line', async (_what, payload) => {
+    const logged = h.service.logs.length;
+    const answer = await postPayload(payload);
+    expect(answer.status).toBe(200);
+    await settle();
+    expect(h.fake.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
+    expect(h.fake.responses).toHaveLength(0);
+    expect(h.service.logs.slice(logged).join('')).toContain('slack payload could not be processed');
   });
 });
 

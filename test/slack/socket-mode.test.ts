@@ -409,10 +409,27 @@ describe('the app in Socket Mode', () => {
     expect(textOf(help.body)).toContain('/installcode');
   });
 
-  it('closing the service closes the socket cleanly and leaves nothing running', async () => {
+  it('closing the service closes the socket cleanly, lets acknowledged work finish, and leaves nothing running', async () => {
     const connection = await fake.socket.connected();
+    // A share acknowledged, its upload still on its way: it completes before Redis closes.
+    const code = await service.codes.createCode({ ...GROUP, description: 'Closing' }, STAFF);
+    fake.delayNext('files.completeUploadExternal', 1_000);
+    const { envelope, responseUrlId } = slashCommand(`share ${code.code} <#C999|x>`, STAFF);
+    await deliver(envelope);
+    await fake.waitForCall('files.completeUploadExternal');
+    let redisAtReply = '';
+    const told = fake
+      .waitForResponse((r) => r.id === responseUrlId)
+      .then((reply) => {
+        redisAtReply = service.redis.status;
+        return reply;
+      });
+
     serviceClosed = true;
     await service.close();
+    expect(textOf((await told).body)).toContain(`Shared \`${code.code}\` in <#C999>`);
+    expect(redisAtReply).toBe('ready');
+    expect(fake.uploads.map((u) => u.channelId)).toContain('C999');
     const closed = await fake.socket.waitForClose(connection);
     expect(closed).toMatchObject({ code: 1000, by: 'app' });
     expect(fake.socket.isConnected()).toBe(false);

@@ -213,12 +213,18 @@ export interface FakeSlack {
   responseUrl(id: string): string;
   /** Make the next call(s) to `method` (or `upload` / `response_url`) fail. */
   failNext(method: string, failure?: FailureSpec): void;
+  /**
+   * Hold the answer to the next call(s) to `method` (or `upload` / `response_url`) for `ms`: a slow
+   * Slack. The call is recorded when it arrives; its effect (an upload, a view) and its answer
+   * come after the delay.
+   */
+  delayNext(method: string, ms: number, times?: number): void;
   /** What users.info answers for this user (merged over the defaults). */
   setUser(userId: string, info: Record<string, unknown>): void;
   /** Socket Mode: the WebSocket end of the fake (see the routes above). */
   socket: FakeSlackSocket;
   /**
-   * Forget calls, uploads, responses, views, pending failures and users; and the Socket Mode acks,
+   * Forget calls, uploads, responses, views, pending failures and delays, and users; and the Socket Mode acks,
    * messages and closed connections (an open connection stays open).
    */
   reset(): void;
@@ -264,6 +270,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const viewOrder: string[] = [];
   const pendingUploads = new Map<string, PendingUpload>();
   const failures = new Map<string, Required<Pick<FailureSpec, 'times'>> & FailureSpec>();
+  const delays = new Map<string, { ms: number; times: number }>();
   const users = new Map<string, Record<string, unknown>>();
   let waiters: Waiter[] = [];
   let counter = 0;
@@ -327,6 +334,15 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     failure.times -= 1;
     if (failure.times <= 0) failures.delete(name);
     return failure;
+  }
+
+  /** Waits out a delay set by `delayNext` for `name`, if any. */
+  async function delayed(name: string): Promise<void> {
+    const delay = delays.get(name);
+    if (!delay) return;
+    delay.times -= 1;
+    if (delay.times <= 0) delays.delete(name);
+    await new Promise((resolve) => setTimeout(resolve, delay.ms));
   }
 
   function failureAnswer(failure: FailureSpec): Answer {
@@ -554,6 +570,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const call: FakeSlackCall = { method, args };
       if (token !== undefined) call.token = token;
       calls.push(call);
+      if (delays.has(method)) {
+        // A slow call is seen as it arrives (waitForCall), before its effect and answer.
+        notify();
+        await delayed(method);
+      }
       const failure = takeFailure(method);
       const answer = failure ? failureAnswer(failure) : webApi(method, args, token);
       if (failure) call.injected = { status: answer.status, error: failure.error };
@@ -563,6 +584,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
     if (path.startsWith('/upload/')) {
       const fileId = decodeURIComponent(path.slice('/upload/'.length));
+      await delayed(UPLOAD_STEP);
       const failure = takeFailure(UPLOAD_STEP);
       if (failure) return failureAnswer(failure);
       const pending = pendingUploads.get(fileId);
@@ -573,6 +595,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
     if (path.startsWith('/response/')) {
       const responseId = decodeURIComponent(path.slice('/response/'.length));
+      await delayed(RESPONSE_URL_STEP);
       const failure = takeFailure(RESPONSE_URL_STEP);
       const text = raw.toString('utf8');
       let body: Record<string, unknown>;
@@ -827,6 +850,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     failNext: (method, failure = {}) => {
       failures.set(method, { ...failure, times: failure.times ?? 1 });
     },
+    delayNext: (method, ms, times = 1) => {
+      delays.set(method, { ms, times });
+    },
     setUser: (userId, info) => {
       users.set(userId, { ...users.get(userId), ...info });
     },
@@ -838,6 +864,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       viewOrder.length = 0;
       pendingUploads.clear();
       failures.clear();
+      delays.clear();
       users.clear();
       acks.length = 0;
       received.length = 0;

@@ -19,6 +19,8 @@ export interface SlackAnswer {
   body: string;
   /** The body parsed, when it is JSON. */
   json?: unknown;
+  /** The request exactly as it was sent, to send it again (a replay). */
+  sent: { body: string; headers: Record<string, string> };
 }
 
 /** How a request is delivered: to forge, age or mark it as a retry. */
@@ -286,6 +288,7 @@ export function slackSender(options: {
       status: response.status,
       headers: Object.fromEntries(response.headers.entries()),
       body: text,
+      sent: { body, headers },
     };
     if (text !== '') {
       try {

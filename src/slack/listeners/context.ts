@@ -4,6 +4,7 @@ import { CodeError } from '../../codes/errors.js';
 import type { Logger } from '../../log.js';
 import { isRedisUnavailable } from '../../store/connection.js';
 import type { Reply, Request, SlackServices } from '../code-actions.js';
+import { MalformedPayload } from '../payload.js';
 
 /** What every listener gets: the operations' services and a logger. */
 export interface ListenerDeps {
@@ -49,15 +50,20 @@ export async function answerFailures(
   try {
     await work();
   } catch (error) {
-    deps.logger.warn({ err: describe(error) }, 'slack listener failed');
+    deps.logger.warn({ err: describeError(error) }, 'slack listener failed');
     await request.reply({ text: failureText(error) }).catch((replyError: unknown) => {
-      deps.logger.error({ err: describe(replyError) }, 'could not tell the user about a failure');
+      deps.logger.error(
+        { err: describeError(replyError) },
+        'could not tell the user about a failure',
+      );
     });
   }
 }
 
 export function failureText(error: unknown): string {
   if (error instanceof CodeError) return error.message;
+  if (error instanceof MalformedPayload)
+    return `I could not read what Slack sent: ${error.message}. Nothing was changed; try again.`;
   if (isRedisUnavailable(error))
     return 'The code store is unavailable right now. Nothing was changed; try again shortly.';
   const slackError = (error as { data?: { error?: string } }).data?.error;
@@ -65,7 +71,16 @@ export function failureText(error: unknown): string {
   return 'Something went wrong on our side. Nothing else was changed; try again.';
 }
 
-/** An error as a log line can hold it: the message only, never a request body. */
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/**
+ * An error as a log line can hold it: its name and message, never a request body. A JSON parser's
+ * message quotes its input (a code in private_metadata, say), so of a SyntaxError only the name
+ * is kept; and what was thrown without being an Error is named by its type alone.
+ */
+export function describeError(thrown: unknown): string {
+  // Bolt hands app.error an UnknownError around what the listener threw.
+  const error = (thrown as { original?: unknown } | null)?.original ?? thrown;
+  if (!(error instanceof Error)) return `a thrown ${typeof error}`;
+  if (error instanceof SyntaxError) return `${error.name} (message withheld: it may quote input)`;
+  const message = error.message.length > 300 ? `${error.message.slice(0, 299)}…` : error.message;
+  return `${error.name}: ${message}`;
 }

@@ -1,7 +1,7 @@
-import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { EventClaims } from '../../store/event-claims.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../roles.js';
-import { type ListenerDeps, requestFrom } from './context.js';
+import { failureText, type ListenerDeps, requestFrom } from './context.js';
 
 function userIdOf(body: AnyMiddlewareArgs['body']): string | undefined {
   const record = body as { user_id?: string; user?: { id?: string } | string };
@@ -17,15 +17,16 @@ export function staffOnly(deps: ListenerDeps): Middleware<AnyMiddlewareArgs> {
       await args.next();
       return;
     }
-    if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
-    if (!userId) return;
-    // Modals and the App Home have no response_url: the refusal then comes by direct message.
-    const hasResponseUrl = Boolean((args.body as { response_url?: string }).response_url);
-    const respond = 'respond' in args ? args.respond : undefined;
-    await requestFrom(args.client, userId, null, respond, hasResponseUrl).reply({
-      text: OUTSIDER_MESSAGE,
-    });
+    await acknowledge(args);
+    if (userId) await tellSender(args, userId, OUTSIDER_MESSAGE);
   };
+}
+
+/** Tells the sender: through the response_url, or by DM (modals and the App Home have none). */
+function tellSender(args: AnyMiddlewareArgs & AllMiddlewareArgs, userId: string, text: string) {
+  const hasResponseUrl = Boolean((args.body as { response_url?: string }).response_url);
+  const respond = 'respond' in args ? args.respond : undefined;
+  return requestFrom(args.client, userId, null, respond, hasResponseUrl).reply({ text });
 }
 
 /**
@@ -38,4 +39,64 @@ export function firstDelivery(claims: EventClaims): Middleware<AnyMiddlewareArgs
     if (eventId && !(await claims.claim(eventId))) return;
     await next();
   };
+}
+
+/**
+ * The last resort for whatever a listener throws: the delivery is acknowledged (never a 500, which
+ * Slack shows as an error), the person is told what failed when we know who they are, and the
+ * error goes on to app.error, which logs it.
+ */
+export const acknowledgeFailures: Middleware<AnyMiddlewareArgs> = async (args) => {
+  try {
+    await args.next();
+  } catch (error) {
+    // Refused when the listener had acknowledged already; then the answer is out.
+    await acknowledge(args).catch(() => undefined);
+    const userId = userIdOf(args.body);
+    // Should telling fail too, app.error still logs the failure itself.
+    if (userId) await tellSender(args, userId, failureText(error)).catch(() => undefined);
+    throw error;
+  }
+};
+
+/** What the HTTP receiver lifts from a request into its context (Socket Mode has no signatures). */
+export interface SignedDelivery {
+  slackSignature?: string;
+  slackTimestamp?: number;
+}
+
+/** How long a signature is accepted either side of its timestamp, as Slack asks. */
+export const SIGNATURE_WINDOW_SECONDS = 5 * 60;
+/** Kept a little longer than the window, for clocks that differ between replicas. */
+const REPLAY_MARGIN_SECONDS = 60;
+
+/**
+ * A signed request sent again within its 5 minutes (a replay: same body, same signature) is
+ * acknowledged and does nothing: the first to claim the signature in Redis handles it, also
+ * across replicas. Slack's own retries carry X-Slack-Retry-Num and are left to
+ * dropRetriedDeliveries and firstDelivery, which drop them too.
+ */
+export function dropReplays(claims: EventClaims, logger: ListenerDeps['logger']) {
+  const replays: Middleware<AnyMiddlewareArgs> = async (args) => {
+    const { slackSignature, slackTimestamp } = args.context as SignedDelivery;
+    if (!slackSignature || slackTimestamp === undefined || args.context.retryNum !== undefined) {
+      await args.next();
+      return;
+    }
+    // The key lives as long as the signature is accepted, plus the margin.
+    const acceptedFor = slackTimestamp + SIGNATURE_WINDOW_SECONDS - Math.floor(Date.now() / 1000);
+    const ttl = Math.max(0, acceptedFor) + REPLAY_MARGIN_SECONDS;
+    if (await claims.claimRequest(slackSignature, ttl)) {
+      await args.next();
+      return;
+    }
+    logger.warn('slack request replayed: acknowledged and ignored');
+    await acknowledge(args);
+  };
+  return replays;
+}
+
+/** ack(), for the deliveries that have one (an event is acknowledged by Bolt itself). */
+async function acknowledge(args: AnyMiddlewareArgs): Promise<void> {
+  if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
 }

@@ -10,6 +10,7 @@ import {
   shareCode,
 } from '../../code-actions.js';
 import { ACTIONS, CODE_MENU_VERBS, type CodeMenuVerb } from '../../ids.js';
+import { jsonObjectIn, MalformedPayload } from '../../payload.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../../roles.js';
 import { decodePosition } from '../../views/code-list.js';
 import { buildShareModal } from '../../views/share-modal.js';
@@ -107,10 +108,14 @@ function decide(deps: ListenerDeps, remove: boolean) {
     const channelId = args.body.channel?.id;
     const messageTs = args.body.message?.ts;
     if (!channelId || !messageTs) return;
-    const value = JSON.parse(actionValue(args)) as { id: string; requestedBy: string };
-    await answerFailures(deps, request, () =>
-      decideRequest(deps.services, { ...request, channelId, messageTs }, value, remove),
-    );
+    await answerFailures(deps, request, () => {
+      const { id, requestedBy } = jsonObjectIn(actionValue(args), 'the button’s value was garbled');
+      if (typeof id !== 'string' || typeof requestedBy !== 'string') {
+        throw new MalformedPayload('the button’s value was garbled');
+      }
+      const value = { id, requestedBy };
+      return decideRequest(deps.services, { ...request, channelId, messageTs }, value, remove);
+    });
   };
 }
 

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } f
 import { generateCode } from '../../../codes/code-text.js';
 import { decodeContext, readDraft, type StateValues } from '../../editor-form.js';
 import { ACTIONS } from '../../ids.js';
+import { stateValuesOf } from '../../payload.js';
 import { buildEditorModal } from '../../views/editor-modal.js';
 import type { ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
@@ -20,7 +21,7 @@ function updateEditor(
     await ack();
     const view = body.view;
     if (!view) return;
-    const draft = readDraft(view.state.values as StateValues);
+    const draft = readDraft(stateValuesOf<StateValues>(view));
     const context = decodeContext(view.private_metadata);
     if (change(draft).regenerate) context.generation++;
     try {

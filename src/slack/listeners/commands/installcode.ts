@@ -7,7 +7,7 @@ import {
   sendQrToRequester,
   shareCode,
 } from '../../code-actions.js';
-import { parseCommand } from '../../command-text.js';
+import { parseCommand, unreachable } from '../../command-text.js';
 import { COMMAND } from '../../ids.js';
 import { FIRST_PAGE } from '../../views/code-list.js';
 import { buildHelp, HELP_TEXT } from '../../views/messages.js';
@@ -55,6 +55,8 @@ export function installcodeCommand(deps: ListenerDeps) {
           return askToDelete(services, request, await services.codes.getCode(parsed.code));
         case 'history':
           return replyWithHistory(services, request, await services.codes.getCode(parsed.code));
+        default:
+          return unreachable(parsed);
       }
     });
   };

@@ -18,6 +18,7 @@ import {
   type StateValues,
 } from '../../editor-form.js';
 import { CALLBACKS } from '../../ids.js';
+import { stateValuesOf } from '../../payload.js';
 import { codeSection } from '../../views/code-card.js';
 import { directReply, type ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
@@ -36,8 +37,10 @@ const GONE = 'This code was removed since you opened the editor.';
  */
 export function saveEditor(deps: ListenerDeps) {
   return async ({ ack, body, view, client }: SubmitArgs) => {
+    // A payload that cannot be read throws here, before the ack: acknowledgeFailures acks it and
+    // tells the person what failed.
     const context = decodeContext(view.private_metadata);
-    const draft = readDraft(view.state.values as StateValues);
+    const draft = readDraft(stateValuesOf<StateValues>(view));
     const userId = body.user.id;
     let saved: InstallCode;
     try {

@@ -6,6 +6,7 @@ import type {
 } from '@slack/bolt';
 import { shareCode } from '../../code-actions.js';
 import { CALLBACKS } from '../../ids.js';
+import { jsonObjectIn, stateValuesOf } from '../../payload.js';
 import { SHARE_CHANNEL_BLOCK } from '../../views/share-modal.js';
 import { answerFailures, directReply, type ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
@@ -19,10 +20,6 @@ export function shareFromPicker(deps: ListenerDeps) {
     client,
   }: AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>) => {
     await ack();
-    const { id } = JSON.parse(view.private_metadata || '{}') as { id?: string };
-    const picked = Object.values(view.state.values[SHARE_CHANNEL_BLOCK] ?? {})[0] as
-      | { selected_conversation?: string }
-      | undefined;
     const request = {
       client,
       userId: body.user.id,
@@ -30,7 +27,12 @@ export function shareFromPicker(deps: ListenerDeps) {
       reply: directReply(client, body.user.id),
     };
     await answerFailures(deps, request, async () => {
-      if (!id || !picked?.selected_conversation) return;
+      const { id } = jsonObjectIn(view.private_metadata, 'the dialog’s code could not be read');
+      const values = stateValuesOf<Record<string, Record<string, unknown>>>(view);
+      const picked = Object.values(values[SHARE_CHANNEL_BLOCK] ?? {})[0] as
+        | { selected_conversation?: string }
+        | undefined;
+      if (typeof id !== 'string' || !id || !picked?.selected_conversation) return;
       const code = await deps.services.codes.getById(id);
       await shareCode(deps.services, request, code, picked.selected_conversation);
     });
