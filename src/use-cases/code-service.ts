@@ -36,8 +36,8 @@ export interface CodePage {
   nextCursor: string | null;
 }
 
-export interface UpdateOptions {
-  /** A change made since this version gives version_conflict. */
+export interface WriteOptions {
+  /** For an update: a change made since this version gives version_conflict. */
   expectedVersion?: number;
   /** Fields the adapter could not read: reported with the rules' errors, and nothing is written. */
   knownErrors?: FieldErrors;
@@ -97,7 +97,7 @@ export class CodeService {
     return this.redemptions.redeem(name, request, budget);
   }
 
-  createCode(raw: unknown, actor: Actor, options: UpdateOptions = {}): Promise<InstallCode> {
+  createCode(raw: unknown, actor: Actor, options: WriteOptions = {}): Promise<InstallCode> {
     const { knownErrors = {} } = options;
     return this.withinBudget(options.budget, (budget) =>
       this.create(raw, actor, knownErrors, budget),
@@ -112,7 +112,7 @@ export class CodeService {
     target: InstallCode | string,
     raw: unknown,
     actor: Actor,
-    options: UpdateOptions = {},
+    options: WriteOptions = {},
   ): Promise<InstallCode> {
     return this.withinBudget(options.budget, async (budget) =>
       this.update(await this.resolve(target), raw, actor, options, budget),
@@ -231,7 +231,7 @@ export class CodeService {
     current: InstallCode,
     raw: unknown,
     actor: Actor,
-    { expectedVersion, knownErrors }: UpdateOptions,
+    { expectedVersion, knownErrors }: WriteOptions,
     budget: Budget,
   ): Promise<InstallCode> {
     const now = await this.clock.now();
