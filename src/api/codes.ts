@@ -4,10 +4,18 @@ import { z } from 'zod';
 import { CodeError } from '../codes/errors.js';
 import { API_ACTOR, CODE_STATUSES } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
-import { fieldErrorsOf, MESSAGES } from '../codes/rules.js';
+import { codeInputSchema, fieldErrorsOf, MESSAGES } from '../codes/rules.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { sendError } from './errors.js';
-import { presentCode, presentHistory } from './present.js';
+import {
+  answer,
+  BEARER,
+  documented,
+  type ErrorStatus,
+  ETAG_HEADER,
+  errorAnswers,
+} from './openapi.js';
+import { codeViewSchema, historyViewSchema, presentCode, presentHistory } from './present.js';
 
 const QUERY_MESSAGES = {
   limit: 'a whole number from 1 to 100',
@@ -31,6 +39,137 @@ export const listQuerySchema = z.strictObject({
   q: z.string({ error: QUERY_MESSAGES.q }).max(200, QUERY_MESSAGES.q).optional(),
   status: z.enum(CODE_STATUSES, { error: QUERY_MESSAGES.status }).optional(),
 });
+
+documented(codeInputSchema, { id: 'Code' });
+/** Create: the editable fields, `action` required (the handler's rules check the rest). */
+const codeCreateSchema = documented(codeInputSchema.required({ action: true }), {
+  id: 'CodeCreate',
+});
+const codeSchema = documented(codeViewSchema, { id: 'CodeView' });
+const codePageSchema = documented(
+  z.object({
+    codes: z.array(codeSchema),
+    nextCursor: z.string().nullable(),
+  }),
+  { id: 'CodePage' },
+);
+const historySchema = documented(historyViewSchema, { id: 'History' });
+
+const codeParams = z.object({
+  code: documented(z.string(), {
+    description: "The code; case, '-', '_' and spaces are ignored.",
+  }),
+});
+
+const IF_MATCH = /^(?:W\/"(\d{1,15})"|"(\d{1,15})"|(\d{1,15}))$/;
+/** Documents the header; the handler checks it. */
+const ifMatchHeaders = z.object({
+  'If-Match': documented(
+    z
+      .string()
+      .regex(/^(?:W\/"\d{1,15}"|"\d{1,15}"|\d{1,15}|\*)$/)
+      .optional(),
+    {
+      description:
+        'The version last seen: 3, "3" or W/"3" (the ETag); an older one answers 412, * matches any version.',
+    },
+  ),
+});
+
+/** What every route with a code in its path may answer besides its own. */
+const CODE_PATH_ERRORS: ErrorStatus[] = [400, 401, 404, 414, 500, 503];
+const codePathAnswers = (more: ErrorStatus[] = []) =>
+  errorAnswers(
+    [...CODE_PATH_ERRORS, ...more].sort((a, b) => a - b),
+    {
+      400: 'invalid_request: a malformed %-escape in the path, a malformed If-Match, or invalid fields (`fields`)',
+      404: 'code_not_found: no such code, or it was deleted',
+    },
+  );
+
+const SCHEMAS = {
+  create: {
+    operationId: 'createCode',
+    summary: 'Create a code (omit `code` to have one generated)',
+    tags: ['codes'],
+    security: BEARER,
+    body: codeCreateSchema,
+    response: {
+      201: answer('Created', codeSchema, ETAG_HEADER),
+      ...errorAnswers([400, 401, 409, 413, 415, 500, 503], {
+        400: 'invalid_request: the body is not JSON, or invalid fields (`fields`)',
+      }),
+    },
+  },
+  list: {
+    operationId: 'listCodes',
+    summary: 'List codes, newest first',
+    tags: ['codes'],
+    security: BEARER,
+    querystring: listQuerySchema,
+    response: {
+      200: answer('A page of codes', codePageSchema),
+      ...errorAnswers([400, 401, 500, 503], {
+        400: 'invalid_request: a bad, repeated or unknown query parameter (`fields`)',
+      }),
+    },
+  },
+  get: {
+    operationId: 'getCode',
+    summary: 'One code',
+    tags: ['codes'],
+    security: BEARER,
+    params: codeParams,
+    response: { 200: answer('The code', codeSchema, ETAG_HEADER), ...codePathAnswers() },
+  },
+  update: {
+    operationId: 'updateCode',
+    summary: 'Change a code (partial; may rename it)',
+    tags: ['codes'],
+    security: BEARER,
+    params: codeParams,
+    headers: ifMatchHeaders,
+    body: codeInputSchema,
+    response: {
+      200: answer('Changed', codeSchema, ETAG_HEADER),
+      ...codePathAnswers([409, 412, 413, 415]),
+    },
+  },
+  delete: {
+    operationId: 'deleteCode',
+    summary: 'Delete a code',
+    tags: ['codes'],
+    security: BEARER,
+    params: codeParams,
+    headers: ifMatchHeaders,
+    response: {
+      204: documented(z.undefined(), { description: 'Deleted' }),
+      ...codePathAnswers([412, 413, 415]),
+    },
+  },
+  qr: {
+    operationId: 'getCodeQr',
+    summary: 'The QR image (encodes INSTALL_URL_TEMPLATE with the code)',
+    tags: ['codes'],
+    security: BEARER,
+    params: codeParams,
+    response: {
+      200: {
+        description: 'A PNG image',
+        content: { 'image/png': { schema: z.string().meta({ contentMediaType: 'image/png' }) } },
+      },
+      ...codePathAnswers(),
+    },
+  },
+  history: {
+    operationId: 'getCodeHistory',
+    summary: 'Recent events of a code',
+    tags: ['codes'],
+    security: BEARER,
+    params: codeParams,
+    response: { 200: answer('Recent events', historySchema), ...codePathAnswers() },
+  },
+};
 
 interface Deps {
   codes: CodeService;
@@ -59,12 +198,12 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
       }
     });
 
-    api.post('/api/v1/codes', async (request, reply) => {
+    api.post('/api/v1/codes', { schema: SCHEMAS.create }, async (request, reply) => {
       const code = await codes.createCode(request.body, API_ACTOR);
       return withVersion(reply.code(201), code.version).send(presentCode(code, code.updatedAt));
     });
 
-    api.get('/api/v1/codes', async (request) => {
+    api.get('/api/v1/codes', { schema: SCHEMAS.list }, async (request) => {
       const query = listQuerySchema.safeParse(request.query);
       if (!query.success)
         throw new CodeError(
@@ -79,35 +218,51 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
       };
     });
 
-    api.get('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
+    api.get('/api/v1/codes/:code', { schema: SCHEMAS.get }, async (request: CodeRequest, reply) => {
       const [code, now] = await Promise.all([codes.getCode(request.params.code), codes.now()]);
       return withVersion(reply, code.version).send(presentCode(code, now));
     });
 
-    api.patch('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
-      const expectedVersion = ifMatchVersion(request);
-      const code = await codes.updateCode(request.params.code, request.body, API_ACTOR, {
-        expectedVersion,
-      });
-      // The change's own clock reading: no second round trip to show its status.
-      return withVersion(reply, code.version).send(presentCode(code, code.updatedAt));
-    });
+    api.patch(
+      '/api/v1/codes/:code',
+      { schema: SCHEMAS.update },
+      async (request: CodeRequest, reply) => {
+        const expectedVersion = ifMatchVersion(request);
+        const code = await codes.updateCode(request.params.code, request.body, API_ACTOR, {
+          expectedVersion,
+        });
+        // The change's own clock reading: no second round trip to show its status.
+        return withVersion(reply, code.version).send(presentCode(code, code.updatedAt));
+      },
+    );
 
-    api.delete('/api/v1/codes/:code', async (request: CodeRequest, reply) => {
-      const expectedVersion = ifMatchVersion(request);
-      await codes.deleteCode(request.params.code, expectedVersion);
-      return reply.code(204).send();
-    });
+    api.delete(
+      '/api/v1/codes/:code',
+      { schema: SCHEMAS.delete },
+      async (request: CodeRequest, reply) => {
+        const expectedVersion = ifMatchVersion(request);
+        await codes.deleteCode(request.params.code, expectedVersion);
+        return reply.code(204).send();
+      },
+    );
 
-    api.get('/api/v1/codes/:code/qr.png', async (request: CodeRequest, reply) => {
-      const code = await codes.getCode(request.params.code);
-      const png = await renderQrPng(installUrl(deps.installUrlTemplate, code.code));
-      return reply.type('image/png').header('Cache-Control', 'no-store').send(png);
-    });
+    api.get(
+      '/api/v1/codes/:code/qr.png',
+      { schema: SCHEMAS.qr },
+      async (request: CodeRequest, reply) => {
+        const code = await codes.getCode(request.params.code);
+        const png = await renderQrPng(installUrl(deps.installUrlTemplate, code.code));
+        return reply.type('image/png').header('Cache-Control', 'no-store').send(png);
+      },
+    );
 
-    api.get('/api/v1/codes/:code/history', async (request: CodeRequest) => {
-      return presentHistory(await codes.history(request.params.code));
-    });
+    api.get(
+      '/api/v1/codes/:code/history',
+      { schema: SCHEMAS.history },
+      async (request: CodeRequest) => {
+        return presentHistory(await codes.history(request.params.code));
+      },
+    );
   });
 }
 
@@ -127,7 +282,7 @@ function ifMatchVersion(request: FastifyRequest): number | undefined {
   // `*` matches whatever version the code has (RFC 9110 §13.1.1): the write is unconditional.
   if (value === '*') return undefined;
   // An entity tag, strong or weak, or our bare version number; never half-quoted.
-  const match = /^(?:W\/"(\d{1,15})"|"(\d{1,15})"|(\d{1,15}))$/.exec(value);
+  const match = IF_MATCH.exec(value);
   if (!match) {
     throw new CodeError('invalid_request', 'If-Match must be a version number.', {
       'If-Match': 'the version of the code: 3, "3", W/"3", or * for any',

@@ -15,7 +15,7 @@ import {
   unsupportedMediaType,
 } from './errors.js';
 import { registerHealthRoutes } from './health.js';
-import { buildOpenApi } from './openapi.js';
+import { registerOpenApi } from './openapi.js';
 import { registerRedeemRoute } from './redeem.js';
 import type { RedeemLimiter } from './redeem-limiter.js';
 import { securityHeaders } from './security-headers.js';
@@ -164,17 +164,19 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     sendError(reply, 404, { error: 'not_found', message: 'No such route.' }),
   );
 
-  registerHealthRoutes(app, deps.redis, config.REDIS_KEY_PREFIX);
-  registerRedeemRoute(app, deps);
-  const openApi = buildOpenApi();
-  app.get('/api/v1/openapi.json', async () => openApi);
-  if (config.API_TOKEN) {
-    registerCodeRoutes(app, {
-      codes,
-      apiToken: config.API_TOKEN,
-      installUrlTemplate: config.INSTALL_URL_TEMPLATE,
-    });
-  }
+  // The document is generated from the routes registered after it (their `schema`s).
+  app.register(async (documented) => {
+    await registerOpenApi(documented);
+    registerHealthRoutes(documented, deps.redis, config.REDIS_KEY_PREFIX);
+    registerRedeemRoute(documented, deps);
+    if (config.API_TOKEN) {
+      registerCodeRoutes(documented, {
+        codes,
+        apiToken: config.API_TOKEN,
+        installUrlTemplate: config.INSTALL_URL_TEMPLATE,
+      });
+    }
+  });
   return app;
 }
 

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { get } from 'node:http';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { type Service, type ServiceOptions, startService } from '../../src/service.js';
 import { keysFor } from '../../src/store/keys.js';
+import { OpenApiCheck } from './openapi-check.js';
 
 export const API_TOKEN = 'test-api-token-0123456789';
 
@@ -63,6 +65,10 @@ export async function startTestService(
     ...options,
   });
 
+  // Every answer a test receives through `call` is checked against the service's own document
+  // (fetched on a connection of its own, closed: tests count the server's connections).
+  const check = new OpenApiCheck(await documentOf(service.url));
+
   const call = async (
     method: string,
     path: string,
@@ -80,14 +86,41 @@ export async function startTestService(
     const bytes = Buffer.from(await response.arrayBuffer());
     const text = bytes.toString('utf8');
     const isJson = response.headers.get('content-type')?.includes('json');
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: isJson && text ? JSON.parse(text) : text,
-      bytes,
-    };
+    const parsed = isJson && text ? JSON.parse(text) : text;
+    const problem = check.problemWith(
+      method,
+      path,
+      response.status,
+      parsed,
+      Boolean(isJson && text),
+    );
+    if (problem) throw new Error(`The OpenAPI document does not describe this answer: ${problem}`);
+    return { status: response.status, headers: response.headers, body: parsed, bytes };
   };
   return { ...service, logs, prefix, call };
+}
+
+/** The service's OpenAPI document, on a connection that is closed when it has come. */
+function documentOf(url: string): Promise<ConstructorParameters<typeof OpenApiCheck>[0]> {
+  return new Promise((resolve, reject) => {
+    const request = get(
+      `${url}/api/v1/openapi.json`,
+      { agent: false, headers: { connection: 'close' } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        request.socket?.on('close', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    request.on('error', reject);
+  });
 }
 
 /** A redemption body for `code`. */
