@@ -160,9 +160,18 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     if (isRedisUnavailable(error)) metrics.redisErrors.inc({ kind: 'request' });
     return errorReply(error, reply, request.log);
   });
-  app.setNotFoundHandler((_request, reply) =>
-    sendError(reply, 404, { error: 'not_found', message: 'No such route.' }),
-  );
+  // A known path asked with another method is 405 with the methods it takes (RFC 9110 §15.5.6).
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = routes.methodsOf(request.url.split('?')[0] ?? '');
+    if (!allowed.length)
+      return sendError(reply, 404, { error: 'not_found', message: 'No such route.' });
+    return sendError(reply.header('Allow', allowed.join(', ')), 405, {
+      error: 'method_not_allowed',
+      message: `This URL takes ${allowed.join(', ')}.`,
+    });
+  });
 
   // The document is generated from the routes registered after it (their `schema`s).
   app.register(async (documented) => {
@@ -183,4 +192,29 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
 /** `application/json`, in any case, with any parameters (`; charset=utf-8`). */
 function isJson(contentType: string | undefined): boolean {
   return contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
+}
+
+/** The methods registered for each route pattern (`/api/v1/codes/:code`), to answer 405 with Allow. */
+class RouteMethods {
+  private readonly byPattern = new Map<RegExp, Set<string>>();
+  private readonly patterns = new Map<string, RegExp>();
+
+  add(url: string, method: string | string[]): void {
+    let pattern = this.patterns.get(url);
+    if (!pattern) {
+      const escaped = url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+');
+      pattern = new RegExp(`^${escaped}$`);
+      this.patterns.set(url, pattern);
+      this.byPattern.set(pattern, new Set());
+    }
+    for (const one of [method].flat()) this.byPattern.get(pattern)?.add(one);
+  }
+
+  methodsOf(path: string): string[] {
+    const methods = new Set<string>();
+    for (const [pattern, registered] of this.byPattern) {
+      if (pattern.test(path)) for (const method of registered) methods.add(method);
+    }
+    return [...methods].sort();
+  }
 }

@@ -471,3 +471,22 @@ describe('If-Match', () => {
     },
   );
 });
+
+describe('methods a route does not take', () => {
+  it.each([
+    ['PUT', '/api/v1/codes/ABCD-EFGH', ['DELETE', 'GET', 'HEAD', 'PATCH']],
+    ['DELETE', '/api/v1/codes', ['GET', 'HEAD', 'POST']],
+    ['GET', '/api/v1/redeem', ['POST']],
+  ])('%s %s answers 405 with Allow', async (method, path, allowed) => {
+    const answer = await service.call(method, path);
+    expect(answer.status).toBe(405);
+    expect(answer.body.error).toBe('method_not_allowed');
+    expect(answer.headers.get('allow')?.split(', ')).toEqual(allowed);
+  });
+
+  it('an unknown path is still 404', async () => {
+    const answer = await service.call('PUT', '/api/v1/nothing-here');
+    expect(answer.status).toBe(404);
+    expect(answer.headers.get('allow')).toBeNull();
+  });
+});
