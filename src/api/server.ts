@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { CodeError } from '../codes/errors.js';
 import type { Config } from '../config.js';
 import { type Logger, redactUrl } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -157,7 +158,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     );
   });
   app.setErrorHandler((error, request, reply) => {
-    if (isRedisUnavailable(error)) metrics.redisErrors.inc({ kind: 'request' });
+    // Redis down or refusing, or an operation's budget spent waiting for it.
+    const outOfBudget = error instanceof CodeError && error.kind === 'unavailable';
+    if (outOfBudget || isRedisUnavailable(error)) metrics.redisErrors.inc({ kind: 'request' });
     return errorReply(error, reply, request.log);
   });
   // A known path asked with another method is 405 with the methods it takes (RFC 9110 §15.5.6).

@@ -226,6 +226,12 @@ describe.sequential('a stall of Redis longer than the budgets', () => {
       expectUnavailableOr(200, [patch]);
       // The stall held: the lone redemption could not have been served.
       expect(alone.status).toBe(503);
+      // Operators see it: each 503 is counted as a Redis error of a request.
+      const metrics = await (await fetch(service.metricsUrl as string)).text();
+      const counted = /installcode_redis_errors_total\{kind="request"\} (\d+)/.exec(metrics)?.[1];
+      expect(Number(counted)).toBeGreaterThanOrEqual(
+        redemptions.filter((answer) => answer.status === 503).length,
+      );
 
       // Redis resumes and runs what it held: the service's delayed scripts (at least one per
       // redemption) reach it now, long after their deadlines.
