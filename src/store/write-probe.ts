@@ -1,6 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import { type RedisClient, redisFailureOf } from './connection.js';
+import { monotonicNow, settleBy } from './redis-clock.js';
 
 const SLOTS = 16_384;
 /** Long enough to outlive a probe, short enough that probe keys never pile up. */
@@ -30,15 +31,7 @@ export async function probeWrites(
     () => null,
     (error: unknown) => redisFailureOf(error)?.kind ?? 'error',
   );
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs, 'timeout');
-  });
-  try {
-    return await Promise.race([writes, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return settleBy(monotonicNow() + timeoutMs, writes).catch(() => 'timeout');
 }
 
 /**
