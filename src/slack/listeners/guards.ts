@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { EventClaims } from '../../store/event-claims.js';
+import { monotonicNow, settleBy } from '../../store/redis-clock.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../roles.js';
 import { failureText, type ListenerDeps, requestFrom } from './context.js';
 
@@ -69,6 +70,12 @@ export interface SignedDelivery {
 export const SIGNATURE_WINDOW_SECONDS = 5 * 60;
 /** Kept a little longer than the window, for clocks that differ between replicas. */
 const REPLAY_MARGIN_SECONDS = 60;
+/**
+ * How long the replay check may wait for Redis. It runs before every listener, inside Slack's
+ * 3 s: past this, the request goes on unchecked (and meets the same Redis in its listener, whose
+ * own budget then tells the person), rather than the acknowledgement coming too late.
+ */
+const REPLAY_CHECK_MS = 250;
 
 /**
  * A signed request sent again within its 5 minutes (a replay: same body, same signature) is
@@ -86,7 +93,8 @@ export function dropReplays(claims: EventClaims, logger: ListenerDeps['logger'])
     // The key lives as long as the signature is accepted, plus the margin.
     const acceptedFor = slackTimestamp + SIGNATURE_WINDOW_SECONDS - Math.floor(Date.now() / 1000);
     const ttl = Math.max(0, acceptedFor) + REPLAY_MARGIN_SECONDS;
-    if (await claims.claimRequest(slackSignature, ttl)) {
+    const claimed = claims.claimRequest(slackSignature, ttl);
+    if (await settleBy(monotonicNow() + REPLAY_CHECK_MS, claimed).catch(() => true)) {
       await args.next();
       return;
     }

@@ -35,7 +35,7 @@ end
 `;
 
 /** Gives a companion key (history, devices) its record's removal instant, or none. */
-export const FOLLOW_RECORD = `
+const FOLLOW_RECORD = `
 local function followRecord(record, key)
   local at = redis.call('PEXPIRETIME', record)
   if at > 0 then redis.call('PEXPIREAT', key, at) else redis.call('PERSIST', key) end
