@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { idempotencyKeyHash } from '../../src/codes/device-token.js';
+import { keysFor } from '../../src/store/keys.js';
 import { FIELD } from '../../src/store/record.js';
 import { REGISTRY_LENGTH } from '../../src/store/redemptions.js';
 import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
@@ -303,6 +305,9 @@ describe('Idempotency-Key reuse', () => {
     const { code: second } = await createCode({ action: 'create_device', accountId: 'acct-k2' });
     const key = `reuse-${Date.now()}`;
     expect((await redeem(first, { 'idempotency-key': key })).status).toBe(200);
+    // The claim on the key lives as long as a kept answer: 24 hours.
+    const claim = keysFor(service.prefix).idempotencyClaim(idempotencyKeyHash(key));
+    expect(Math.abs((await redis.pttl(claim)) - 86_400_000)).toBeLessThan(60_000);
     const reused = await redeem(second, { 'idempotency-key': key });
     expect(reused.status).toBe(422);
     expect(reused.body.error).toBe('idempotency_key_reused');
