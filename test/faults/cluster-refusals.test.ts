@@ -1,13 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeCode } from '../../src/codes/code-text.js';
-import { type ClusterNode, startTestCluster, type TestCluster } from '../support/redis-cluster.js';
-import { freePort } from '../support/redis-server.js';
+import {
+  type ClusterNode,
+  clusterNodeArgs,
+  freeClusterPort,
+  startTestCluster,
+  type TestCluster,
+} from '../support/redis-cluster.js';
 import { redeemBody, startTestService, type TestService } from '../support/service.js';
 
 /**
@@ -246,28 +250,7 @@ describe('Redis Cluster refusals answer 503, never 500', () => {
 async function startReplicaOf(master: ClusterNode, masterId: string): Promise<Redis> {
   const port = await freeClusterPort();
   extraDir = mkdtempSync(join(tmpdir(), 'installcode-replica-'));
-  extraNode = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(extraDir, 'nodes.conf'),
-      '--cluster-node-timeout',
-      '2000',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      extraDir,
-    ],
-    { stdio: 'ignore' },
-  );
+  extraNode = spawn('redis-server', clusterNodeArgs(port, extraDir), { stdio: 'ignore' });
   const replica = connect({ host: '127.0.0.1', port });
   nodeClients.set(port, replica);
   await until('the new node answers', async () => (await replica.ping()) === 'PONG');
@@ -293,19 +276,4 @@ async function startReplicaOf(master: ClusterNode, masterId: string): Promise<Re
     ).every(Boolean),
   );
   return replica;
-}
-
-/** A free port P whose cluster bus port P + 10000 is free too. */
-async function freeClusterPort(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = await freePort();
-    if (port + 10_000 > 65_535) continue;
-    const busFree = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port + 10_000, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (busFree) return port;
-  }
-  throw new Error('no free port P with P + 10000 free');
 }

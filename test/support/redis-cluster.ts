@@ -35,13 +35,35 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** A free port whose cluster bus port (port + 10000) is free too, and distinct from `taken`. */
-async function freeClusterPort(taken: Set<number>): Promise<number> {
+export async function freeClusterPort(taken = new Set<number>()): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = await freePort();
     if (port + BUS_OFFSET > 65_535 || taken.has(port) || taken.has(port + BUS_OFFSET)) continue;
     if (await portIsFree(port + BUS_OFFSET)) return port;
   }
   throw new Error('found no free port P below 55535 whose cluster bus port P+10000 is free too');
+}
+
+/** A cluster node on loopback that keeps nothing on disk, its nodes.conf in `dir`. */
+export function clusterNodeArgs(port: number, dir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout',
+    '2000',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--bind',
+    HOST,
+    '--dir',
+    dir,
+  ];
 }
 
 function run(
@@ -106,28 +128,7 @@ export async function startTestCluster(): Promise<TestCluster> {
       nodes.push({ host: HOST, port });
     }
     for (const { port } of nodes) {
-      const child = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout',
-          '2000',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--bind',
-          HOST,
-          '--dir',
-          dir,
-        ],
-        { stdio: 'ignore' },
-      );
+      const child = spawn('redis-server', clusterNodeArgs(port, dir), { stdio: 'ignore' });
       children.push(child);
     }
     await Promise.all(nodes.map(({ port }) => waitForServer(port)));
