@@ -1,22 +1,16 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { generateCode } from '../codes/code-text.js';
-import { CodeError } from '../codes/errors.js';
 import type { InstallCode } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { blankDraft, draftOf, type EditorContext } from './editor-form.js';
-import { ADMINS_ONLY_MESSAGE, type Role, type RoleConfig, roleOf } from './roles.js';
+import type { RoleConfig } from './roles.js';
 import { buildCodeCard, qrComment } from './views/code-card.js';
 import { buildCodeList, LIST_PAGE_SIZE, type ListPosition } from './views/code-list.js';
 import { buildEditorModal } from './views/editor-modal.js';
-import {
-  buildDecision,
-  buildDeletePrompt,
-  buildDeleteRequest,
-  buildHistory,
-} from './views/messages.js';
+import { buildHistory } from './views/history.js';
 
 /** A message back to the person who asked: ephemeral in the conversation, or a DM from the App Home. */
 export interface ReplyMessage {
@@ -162,92 +156,4 @@ export async function replyWithHistory(
 ) {
   const events = await services.codes.history(code);
   await request.reply({ text: `History of ${code.code}`, blocks: buildHistory(code, events) });
-}
-
-export async function askToDelete(services: SlackServices, request: Request, code: InstallCode) {
-  const now = await services.codes.now();
-  await request.reply({ text: `Remove ${code.code}?`, blocks: buildDeletePrompt(code, now) });
-}
-
-/**
- * Remove pressed on the prompt: an admin's press deletes; a staff member's press sends the
- * request to the admins (their channel, or each admin by DM), where only an admin decides.
- */
-export async function removeOrRequest(
-  services: SlackServices,
-  request: Request,
-  codeId: string,
-  role: Role,
-) {
-  const code = await services.codes.findById(codeId);
-  if (!code) {
-    await request.reply({ text: 'That code is already gone.', replace: true });
-    return;
-  }
-  if (role === 'admin') {
-    await services.codes.deleteCode(code);
-    await request.reply({
-      text: `Removed \`${code.code}\`.`,
-      blocks: buildDecision(`:wastebasket: <@${request.userId}> removed \`${code.code}\`.`),
-      replace: true,
-    });
-    return;
-  }
-  const blocks = buildDeleteRequest(code, await services.codes.now(), request.userId);
-  const text = `<@${request.userId}> asks to remove ${code.code}`;
-  for (const channel of await adminConversations(services, request.client)) {
-    await request.client.chat.postMessage({ channel, text, blocks });
-  }
-  await request.reply({
-    text: `Asked the admins to remove \`${code.code}\`.`,
-    blocks: buildDecision(
-      `:hourglass: You asked the admins to remove \`${code.code}\`. They will decide.`,
-    ),
-    replace: true,
-  });
-}
-
-async function adminConversations(services: SlackServices, client: WebClient): Promise<string[]> {
-  if (services.adminChannelId) return [services.adminChannelId];
-  const channels: string[] = [];
-  for (const admin of services.roles.admins) {
-    const dm = await client.conversations.open({ users: admin });
-    if (dm.channel?.id) channels.push(dm.channel.id);
-  }
-  if (channels.length === 0)
-    throw new CodeError('unavailable', 'No admin is configured (ADMIN_USER_IDS) to decide.');
-  return channels;
-}
-
-/** An admin's decision on a staff member's request; anyone else is refused and nothing changes. */
-export async function decideRequest(
-  services: SlackServices,
-  request: Request & { messageTs: string; channelId: string },
-  value: { id: string; requestedBy: string },
-  remove: boolean,
-) {
-  if (roleOf(request.userId, services.roles) !== 'admin') {
-    await request.client.chat.postEphemeral({
-      channel: request.channelId,
-      user: request.userId,
-      text: ADMINS_ONLY_MESSAGE,
-    });
-    return;
-  }
-  const code = await services.codes.findById(value.id);
-  const name = code ? `\`${code.code}\`` : 'the code';
-  let text: string;
-  if (!code)
-    text = `:information_source: ${name} was already gone when <@${request.userId}> looked.`;
-  else if (remove) {
-    await services.codes.deleteCode(code);
-    text = `:wastebasket: <@${request.userId}> removed ${name}, as <@${value.requestedBy}> asked.`;
-  } else
-    text = `:no_entry_sign: <@${request.userId}> kept ${name}; <@${value.requestedBy}> asked to remove it.`;
-  await request.client.chat.update({
-    channel: request.channelId,
-    ts: request.messageTs,
-    text,
-    blocks: buildDecision(text),
-  });
 }

@@ -13,6 +13,7 @@ import {
   type EditorContext,
 } from '../../src/slack/editor-form.js';
 import { ACTIONS, CALLBACKS, EDITOR_BLOCKS, INPUT } from '../../src/slack/ids.js';
+import { buildAppHome } from '../../src/slack/views/app-home.js';
 import { buildCodeCard, qrComment } from '../../src/slack/views/code-card.js';
 import {
   buildCodeList,
@@ -23,15 +24,11 @@ import {
   nextPosition,
   previousPosition,
 } from '../../src/slack/views/code-list.js';
+import { buildDeletePrompt, buildDeleteRequest } from '../../src/slack/views/deletion.js';
 import { buildEditorModal } from '../../src/slack/views/editor-modal.js';
 import { ACTION_LABEL, STATUS_LABEL, TARGET_LABEL } from '../../src/slack/views/format.js';
-import {
-  buildAppHome,
-  buildDeletePrompt,
-  buildDeleteRequest,
-  buildHelp,
-  buildHistory,
-} from '../../src/slack/views/messages.js';
+import { buildHelp } from '../../src/slack/views/help.js';
+import { buildHistory } from '../../src/slack/views/history.js';
 import { buildShareModal } from '../../src/slack/views/share-modal.js';
 import type { HistoryEvent } from '../../src/store/history.js';
 import { HISTORY_LENGTH } from '../../src/store/history.js';

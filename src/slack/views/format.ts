@@ -1,3 +1,4 @@
+import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../codes/durations.js';
 import { type CodeStatus, type InstallCode, TARGET_FIELD } from '../../codes/model.js';
 
@@ -50,3 +51,9 @@ export function escapeMrkdwn(text: string): string {
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+export const plain = (text: string) => ({ type: 'plain_text' as const, text });
+export const mrkdwn = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text },
+});

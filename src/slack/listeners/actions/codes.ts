@@ -1,14 +1,12 @@
 import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import {
-  askToDelete,
-  decideRequest,
   openEditor,
-  removeOrRequest,
   replyWithHistory,
   replyWithList,
   sendQrToRequester,
   shareCode,
 } from '../../code-actions.js';
+import { askToDelete, decideRequest, removeOrRequest } from '../../deletion.js';
 import { ACTIONS, CODE_MENU_VERBS, type CodeMenuVerb } from '../../ids.js';
 import { jsonObjectIn, MalformedPayload } from '../../payload.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../../roles.js';

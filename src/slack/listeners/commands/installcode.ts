@@ -1,6 +1,5 @@
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import {
-  askToDelete,
   openEditor,
   replyWithHistory,
   replyWithList,
@@ -8,9 +7,10 @@ import {
   shareCode,
 } from '../../code-actions.js';
 import { parseCommand, unreachable } from '../../command-text.js';
+import { askToDelete } from '../../deletion.js';
 import { COMMAND } from '../../ids.js';
 import { FIRST_PAGE } from '../../views/code-list.js';
-import { buildHelp, HELP_TEXT } from '../../views/messages.js';
+import { buildHelp, HELP_TEXT } from '../../views/help.js';
 import { answerFailures, ephemeralReply, type ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
 

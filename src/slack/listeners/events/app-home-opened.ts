@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { roleOf } from '../../roles.js';
-import { buildAppHome, HOME_CODES } from '../../views/messages.js';
+import { buildAppHome, HOME_CODES } from '../../views/app-home.js';
 import type { ListenerDeps } from '../context.js';
 import { firstDelivery } from '../guards.js';
 
