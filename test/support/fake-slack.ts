@@ -221,6 +221,11 @@ export interface FakeSlack {
   delayNext(method: string, ms: number, times?: number): void;
   /** What users.info answers for this user (merged over the defaults). */
   setUser(userId: string, info: Record<string, unknown>): void;
+  /**
+   * The bot is invited into a channel (as `/invite @installcode` does): posting into a channel
+   * the bot is not in is refused with `not_in_channel`, as Slack refuses it.
+   */
+  inviteBot(channelId: string): void;
   /** Socket Mode: the WebSocket end of the fake (see the routes above). */
   socket: FakeSlackSocket;
   /**
@@ -272,6 +277,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const failures = new Map<string, Required<Pick<FailureSpec, 'times'>> & FailureSpec>();
   const delays = new Map<string, { ms: number; times: number }>();
   const users = new Map<string, Record<string, unknown>>();
+  /** Channels the bot was invited into (see inviteBot). */
+  const botChannels = new Set<string>();
   let waiters: Waiter[] = [];
   let counter = 0;
   let baseUrl = '';
@@ -855,6 +862,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     setUser: (userId, info) => {
       users.set(userId, { ...users.get(userId), ...info });
+    },
+    inviteBot: (channelId) => {
+      botChannels.add(channelId);
     },
     reset: () => {
       calls.length = 0;
