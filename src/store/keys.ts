@@ -25,6 +25,14 @@ export function keysFor(prefix: string) {
     /** Where the index's sweep for codes that are gone goes on from. */
     indexSweep: `${prefix}codes-sweep`,
     redeemFailures: `${prefix}redeem-failures`,
+    /** Tasks due at an instant (see Schedule): card refreshes, the App Home, reminders. */
+    schedule: `${prefix}schedule`,
+    /** The Slack messages a code was shared in (see SharedCards); outlives the record a little. */
+    cards: (id: string) => `${prefix}code:{${id}}:cards`,
+    /** Who has the App Home open, by when they last opened or used it. */
+    homeViewers: `${prefix}home-viewers`,
+    /** One person's App Home: the tab, filter and page they chose, and what was last published. */
+    home: (userId: string) => `${prefix}home:${userId}`,
     /** A Slack event ID claimed by the replica that handles it. */
     slackEvent: (eventId: string) => `${prefix}slack-event:${eventId}`,
     /** A signed Slack request (its verified X-Slack-Signature) claimed by the replica that handles it. */

@@ -9,11 +9,13 @@ import {
   updateRecordScript,
 } from './records.js';
 import { redeemScript, withdrawScript } from './redeem.js';
+import { claimTasksScript, finishTaskScript } from './schedule.js';
 
 export * from './account-number.js';
 export * from './names.js';
 export * from './records.js';
 export * from './redeem.js';
+export * from './schedule.js';
 
 const ALL = [
   redeemScript,
@@ -25,6 +27,8 @@ const ALL = [
   addHistoryScript,
   claimNameScript,
   setNameLifetimeScript,
+  claimTasksScript,
+  finishTaskScript,
 ];
 
 /** Every script of the store, callable on `redis`. */

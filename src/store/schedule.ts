@@ -1,0 +1,133 @@
+import type { Logger } from '../log.js';
+import type { RedisClient } from './connection.js';
+import type { Keys } from './keys.js';
+import type { RedisClock } from './redis-clock.js';
+import { claimTasksScript, finishTaskScript } from './scripts/index.js';
+
+/**
+ * What a task does when it is due. `subject` is the task's name after its kind (`card:ID` → `ID`).
+ * It answers when it is due again (epoch ms of Redis's clock), or null for never.
+ */
+export type TaskHandler = (subject: string, now: number) => Promise<number | null>;
+
+export interface ScheduleOptions {
+  /** How often each replica looks for due tasks: the most a task is late by, besides its work. */
+  pollMs?: number;
+  /** How long a claimed task is left to its replica before another one takes it over. */
+  leaseMs?: number;
+  /** How many due tasks one poll claims. */
+  batch?: number;
+}
+
+/** After a task failed (Slack refusing, say), when it is tried again. */
+const RETRY_AFTER_MS = 30_000;
+
+/**
+ * Things that must happen at an instant (a shared card turning "expired", the App Home after a
+ * change, a reminder), kept in Redis as a sorted set of task → due instant. Every replica polls
+ * it and claims due tasks atomically with a lease: a task is never lost across a restart (it
+ * stays in the set until it is done), never run by two replicas at once, and taken over by
+ * another replica if the one running it dies. Tasks are "make it right now" (render the card as
+ * the code stands), so running one again after a crash does no harm. Redis's clock, not ours.
+ */
+export class Schedule {
+  private readonly handlers = new Map<string, TaskHandler>();
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly batch: number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    private readonly clock: RedisClock,
+    private readonly logger: Logger,
+    options: ScheduleOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? 1_000;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.batch = options.batch ?? 20;
+  }
+
+  /** Runs `handler` for each due task named `kind:…`. */
+  handle(kind: string, handler: TaskHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** Makes `kind:subject` due at `instant`, or keeps it sooner if it already is. */
+  async at(kind: string, subject: string, instant: number): Promise<void> {
+    await this.redis.zadd(this.keys.schedule, 'LT', instant, `${kind}:${subject}`);
+  }
+
+  /** Makes it due at once (and looks at once, if this replica is not busy). */
+  async now(kind: string, subject: string): Promise<void> {
+    await this.at(kind, subject, await this.clock.now());
+    this.poll();
+  }
+
+  /** When `kind:subject` is due, or null when it is not scheduled. */
+  async dueAt(kind: string, subject: string): Promise<number | null> {
+    const score = await this.redis.zscore(this.keys.schedule, `${kind}:${subject}`);
+    return score === null ? null : Number(score);
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => this.poll(), this.pollMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling and waits for the tasks under way. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One poll at a time: a poll that finds one running leaves it to that one. */
+  poll(): void {
+    if (this.running) return;
+    this.running = this.runDue()
+      .catch((error: unknown) => {
+        this.logger.warn({ err: (error as Error).message }, 'schedule poll failed');
+      })
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  /** Claims the due tasks and runs them, one after another; for tests, awaitable. */
+  async runDue(): Promise<void> {
+    for (;;) {
+      const now = await this.clock.now();
+      const claimed = await claimTasksScript.run(
+        this.redis,
+        { schedule: this.keys.schedule },
+        { now, leaseMs: this.leaseMs, limit: this.batch },
+      );
+      for (let i = 0; i < claimed.length; i += 2) {
+        await this.run(claimed[i] as string, claimed[i + 1] as string);
+      }
+      if (claimed.length < this.batch * 2) return;
+    }
+  }
+
+  private async run(task: string, lease: string): Promise<void> {
+    const split = task.indexOf(':');
+    const kind = task.slice(0, split);
+    const handler = this.handlers.get(kind);
+    let next: number | null;
+    try {
+      // A task of a kind this replica does not handle (an older version's) is dropped.
+      next = handler ? await handler(task.slice(split + 1), await this.clock.now()) : null;
+    } catch (error) {
+      this.logger.warn({ kind, err: (error as Error).message }, 'scheduled task failed; retrying');
+      next = (await this.clock.now()) + RETRY_AFTER_MS;
+    }
+    await finishTaskScript.run(
+      this.redis,
+      { schedule: this.keys.schedule },
+      { task, lease, next: next === null ? '' : Math.round(next) },
+    );
+  }
+}

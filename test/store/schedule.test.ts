@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { connectRedis, createRedis, type RedisClient } from '../../src/store/connection.js';
+import { keysFor } from '../../src/store/keys.js';
+import { RedisClock } from '../../src/store/redis-clock.js';
+import { Schedule } from '../../src/store/schedule.js';
+
+/**
+ * Issue 10 §2: what must happen at an instant comes from a schedule in Redis that every replica
+ * polls and claims atomically: never lost across a restart, never done twice, at most a minute late.
+ */
+
+let redis: RedisClient;
+let clock: RedisClock;
+let keys: ReturnType<typeof keysFor>;
+const logger = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
+
+beforeAll(async () => {
+  redis = createRedis({ url: inject('redisUrl') });
+  await connectRedis(redis);
+  clock = new RedisClock(redis);
+  await clock.probe();
+});
+afterAll(() => redis?.quit());
+beforeEach(() => {
+  keys = keysFor(`test:${randomBytes(4).toString('hex')}:`);
+});
+
+/** A replica's schedule, recording what it ran. */
+function replica(options: ConstructorParameters<typeof Schedule>[4] = {}) {
+  const schedule = new Schedule(redis, keys, clock, logger, options);
+  const ran: string[] = [];
+  return { schedule, ran };
+}
+
+it('runs a due task once, though two replicas poll at the same time', async () => {
+  const a = replica();
+  const b = replica();
+  for (const r of [a, b]) {
+    r.schedule.handle('card', async (subject) => {
+      r.ran.push(subject);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return null;
+    });
+  }
+  const now = await clock.now();
+  for (let i = 0; i < 50; i++) await a.schedule.at('card', `c${i}`, now - 1);
+  await Promise.all([a.schedule.runDue(), b.schedule.runDue(), a.schedule.runDue()]);
+  const all = [...a.ran, ...b.ran].sort();
+  expect(all).toHaveLength(50);
+  expect(new Set(all).size).toBe(50);
+  expect(a.ran.length).toBeGreaterThan(0);
+  expect(b.ran.length).toBeGreaterThan(0);
+  expect(await redis.zcard(keys.schedule)).toBe(0);
+});
+
+it('leaves a task that is not due yet, and runs it once it is', async () => {
+  const r = replica();
+  r.schedule.handle('card', async (subject) => {
+    r.ran.push(subject);
+    return null;
+  });
+  await r.schedule.at('card', 'later', (await clock.now()) + 400);
+  await r.schedule.runDue();
+  expect(r.ran).toEqual([]);
+  await new Promise((resolve) => setTimeout(resolve, 450));
+  await r.schedule.runDue();
+  expect(r.ran).toEqual(['later']);
+});
+
+it('keeps a task across a restart: a new replica runs what an old one scheduled', async () => {
+  const old = replica();
+  await old.schedule.at('card', 'kept', (await clock.now()) - 1);
+  await old.schedule.stop();
+  const fresh = replica();
+  fresh.schedule.handle('card', async (subject) => {
+    fresh.ran.push(subject);
+    return null;
+  });
+  await fresh.schedule.runDue();
+  expect(fresh.ran).toEqual(['kept']);
+});
+
+it('hands a task over when the replica that claimed it died, once its lease is up', async () => {
+  const dying = replica({ leaseMs: 300 });
+  dying.schedule.handle('card', () => new Promise(() => undefined)); // never finishes
+  await dying.schedule.at('card', 'orphan', (await clock.now()) - 1);
+  void dying.schedule.runDue();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const other = replica({ leaseMs: 300 });
+  other.schedule.handle('card', async (subject) => {
+    other.ran.push(subject);
+    return null;
+  });
+  await other.schedule.runDue();
+  expect(other.ran, 'not while the lease stands').toEqual([]);
+  await new Promise((resolve) => setTimeout(resolve, 320));
+  await other.schedule.runDue();
+  expect(other.ran).toEqual(['orphan']);
+});
+
+it('reschedules a task when its handler says when, and keeps a sooner instant set while it ran', async () => {
+  const r = replica();
+  let changedMeanwhile = false;
+  r.schedule.handle('card', async (subject, now) => {
+    r.ran.push(subject);
+    if (subject === 'busy' && !changedMeanwhile) {
+      changedMeanwhile = true;
+      await r.schedule.at('card', 'busy', now); // a change came in while it ran
+    }
+    return now + 60_000;
+  });
+  const now = await clock.now();
+  await r.schedule.at('card', 'calm', now - 1);
+  await r.schedule.at('card', 'busy', now - 1);
+  await r.schedule.runDue();
+  const calmDue = (await r.schedule.dueAt('card', 'calm')) ?? 0;
+  expect(calmDue - now).toBeGreaterThan(55_000);
+  // The change made while 'busy' ran is not lost: it is due again at once, and the next poll runs it.
+  expect((await r.schedule.dueAt('card', 'busy')) ?? Infinity).toBeLessThanOrEqual(
+    await clock.now(),
+  );
+  await r.schedule.runDue();
+  expect(r.ran.filter((s) => s === 'busy').length).toBe(2);
+});
+
+it('retries a task whose handler failed, later, instead of dropping it', async () => {
+  const r = replica();
+  r.schedule.handle('card', async () => {
+    throw new Error('slack said no');
+  });
+  const now = await clock.now();
+  await r.schedule.at('card', 'flaky', now - 1);
+  await r.schedule.runDue();
+  const due = (await r.schedule.dueAt('card', 'flaky')) ?? 0;
+  expect(due).toBeGreaterThan(now + 20_000);
+});
+
+it('makes a task sooner, never later, when it is scheduled again', async () => {
+  const r = replica();
+  const now = await clock.now();
+  await r.schedule.at('card', 'x', now + 10_000);
+  await r.schedule.at('card', 'x', now + 50_000);
+  expect(await r.schedule.dueAt('card', 'x')).toBe(now + 10_000);
+  await r.schedule.at('card', 'x', now + 1_000);
+  expect(await r.schedule.dueAt('card', 'x')).toBe(now + 1_000);
+});
