@@ -5,7 +5,7 @@ import { buildHttpApp, HTTP_LIMITS, type HttpLimits } from './api/server.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { createSlackApp } from './slack/app.js';
+import { createSlackApp, SLACK_TIMING, type SlackTiming } from './slack/app.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
 import {
   adoptEmbeddedRedis,
@@ -17,6 +17,8 @@ import { EventClaims } from './store/event-claims.js';
 import { checkEvictionPolicy } from './store/eviction-policy.js';
 import { keysFor } from './store/keys.js';
 import { RedisClock } from './store/redis-clock.js';
+import { Schedule } from './store/schedule.js';
+import { SharedCards } from './store/shared-cards.js';
 import { CodeService } from './use-cases/code-service.js';
 
 export interface Service {
@@ -38,6 +40,8 @@ export interface ServiceOptions {
   httpLimits?: Partial<HttpLimits>;
   /** The Redis to use, or to start, when neither REDIS_URL nor REDIS_CLUSTER_NODES is set. */
   defaultRedis?: { port: number; dir: string };
+  /** Tests: shorter periods of the Slack side's timed work than SLACK_TIMING. */
+  slackTiming?: Partial<SlackTiming>;
 }
 
 /** Everything but the process: Redis (embedded when needed), the store, the HTTP server. */
@@ -67,7 +71,15 @@ export async function startService(
     maxFailures: config.REDEEM_MAX_FAILURES,
     windowMs: config.REDEEM_FAILURE_WINDOW,
   });
-  const slack = createSlackApp(config, codes, new EventClaims(redis, keys), logger, metrics);
+  const timing = { ...SLACK_TIMING, ...options.slackTiming };
+  const slackStores = {
+    eventClaims: new EventClaims(redis, keys),
+    schedule: new Schedule(redis, keys, clock, logger.child({ component: 'schedule' }), {
+      pollMs: timing.schedulePollMs,
+    }),
+    cards: new SharedCards(redis, keys),
+  };
+  const slack = createSlackApp(config, codes, slackStores, logger, metrics, timing);
   if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
   if (!config.API_TOKEN) {
     logger.info('API_TOKEN is not set: the management API is off (its routes answer 404)');

@@ -14,6 +14,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { EventClaims } from '../store/event-claims.js';
+import type { Schedule } from '../store/schedule.js';
+import type { SharedCards } from '../store/shared-cards.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import type { SlackServices } from './code-actions.js';
 import { describeError } from './listeners/context.js';
@@ -24,6 +26,7 @@ import {
   type SignedDelivery,
 } from './listeners/guards.js';
 import { registerListeners } from './listeners/index.js';
+import { CARD_CHECK_EVERY_MS, LiveCards } from './live-cards.js';
 import { WorkInFlight } from './work-in-flight.js';
 
 export interface SlackApp {
@@ -48,12 +51,33 @@ const STOP_WAIT_MS = 8_000;
  * minutes from now and replays refused by us) or in Socket Mode when SLACK_APP_TOKEN is set.
  * Null without SLACK_BOT_TOKEN.
  */
+/** The periods of the Slack side's timed work. */
+export interface SlackTiming {
+  /** How often each replica looks for due tasks in the schedule. */
+  schedulePollMs: number;
+  /** How often a shared card of a usable code is looked at (see LiveCards). */
+  cardCheckMs: number;
+}
+
+export const SLACK_TIMING: SlackTiming = {
+  schedulePollMs: 1_000,
+  cardCheckMs: CARD_CHECK_EVERY_MS,
+};
+
+/** The stores the Slack side keeps beside the codes. */
+export interface SlackStores {
+  eventClaims: EventClaims;
+  schedule: Schedule;
+  cards: SharedCards;
+}
+
 export function createSlackApp(
   config: Config,
   codes: CodeService,
-  eventClaims: EventClaims,
+  stores: SlackStores,
   logger: Logger,
   metrics: Metrics,
+  timing: SlackTiming = SLACK_TIMING,
 ): SlackApp | null {
   const token = config.SLACK_BOT_TOKEN;
   if (!token) return null;
@@ -63,7 +87,8 @@ export function createSlackApp(
     // A person is waiting: a few quick retries (429s honour Retry-After), not the default half hour.
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
   };
-  const services: SlackServices = {
+  const { eventClaims, schedule } = stores;
+  const services: Omit<SlackServices, 'cards'> = {
     codes,
     eventClaims,
     roles: { admins: config.ADMIN_USER_IDS, staff: config.STAFF_USER_IDS },
@@ -85,19 +110,30 @@ export function createSlackApp(
       });
   // extendedErrorHandler: app.error gets the body too, to name the payload's type.
   const app = new App({ token, receiver, clientOptions, logger: log, extendedErrorHandler: true });
+  const cards = new LiveCards(
+    codes,
+    stores.cards,
+    schedule,
+    app.client,
+    config.INSTALL_URL_TEMPLATE,
+    slackLog,
+    timing.cardCheckMs,
+  );
+  codes.onChange((change) => cards.changed(change));
   const inFlight = new WorkInFlight();
   app.use(({ next }) => inFlight.track(next));
   app.use(timeListeners(metrics));
   app.use(acknowledgeFailures);
   app.use(dropReplays(eventClaims, slackLog));
   app.use(dropRetriedDeliveries);
-  registerListeners(app, { services, logger });
+  registerListeners(app, { services: { ...services, cards }, logger });
   // Whatever a listener throws ends here (acknowledgeFailures has answered): one line, no secrets.
   app.error(async ({ error, body }: { error: Error; body: unknown }) => {
     slackLog.error({ err: describeError(error), type: payloadType(body) }, 'slack listener threw');
   });
 
   const drain = async () => {
+    await schedule.stop();
     if (!(await inFlight.settled(STOP_WAIT_MS))) {
       slackLog.warn({ running: inFlight.size }, 'slack work still running at shutdown');
     }
@@ -105,13 +141,14 @@ export function createSlackApp(
   if (receiver instanceof HTTPReceiver) {
     return {
       listener: withinSignatureWindow(receiver.requestListener, slackLog),
-      start: async () => undefined,
+      start: async () => schedule.start(),
       stop: drain,
     };
   }
   return {
     start: async () => {
       await app.start();
+      schedule.start();
     },
     stop: async () => {
       // Waits for the socket's close handshake, which Bolt's own stop() does not.

@@ -1,15 +1,19 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { generateCode } from '../codes/code-text.js';
+import { statusAt } from '../codes/lifetime.js';
 import type { InstallCode } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { blankDraft, draftOf, type EditorContext } from './editor-form.js';
+import type { LiveCards } from './live-cards.js';
 import type { RoleConfig } from './roles.js';
-import { buildCodeCard, qrComment } from './views/code-card.js';
+import { isUsable, qrAltText } from './views/channel-card.js';
+import { qrComment } from './views/code-card.js';
 import { buildCodeList, LIST_PAGE_SIZE, type ListPosition } from './views/code-list.js';
 import { buildEditorModal } from './views/editor-modal.js';
+import { STATUS_LABEL } from './views/format.js';
 import { buildHistory } from './views/history.js';
 
 /** A message back to the person who asked: ephemeral in the conversation, or a DM from the App Home. */
@@ -23,6 +27,8 @@ export type Reply = (message: ReplyMessage) => Promise<void>;
 
 export interface SlackServices {
   codes: CodeService;
+  /** Shared cards, kept true as their codes change. */
+  cards: LiveCards;
   eventClaims: EventClaims;
   roles: RoleConfig;
   adminChannelId: string | undefined;
@@ -102,6 +108,10 @@ export async function sendQrToRequester(
 }
 
 /** Posts the code's card and its QR image, as one uploaded PNG, into a channel. */
+/**
+ * Posts the code's card, with its QR image, into a channel; the card then follows the code
+ * (LiveCards). A code that no longer works is not shared.
+ */
 export async function shareCode(
   services: SlackServices,
   request: Request,
@@ -109,15 +119,14 @@ export async function shareCode(
   channelId: string,
 ) {
   const now = await services.codes.now();
+  if (!isUsable(code, now)) {
+    await request.reply({
+      text: `\`${code.code}\` no longer works (${STATUS_LABEL[statusAt(code, now)]}): there is nothing to share. Edit it first if it should work again.`,
+    });
+    return;
+  }
   try {
-    await uploadQr(
-      services,
-      request.client,
-      channelId,
-      code,
-      undefined,
-      buildCodeCard(code, now, request.userId),
-    );
+    await services.cards.share(code, channelId, request.userId);
   } catch (error) {
     const slackError = (error as { data?: { error?: string } }).data?.error;
     if (slackError === 'not_in_channel' || slackError === 'channel_not_found') {
@@ -133,20 +142,23 @@ export async function shareCode(
     await request.reply({ text: `Shared \`${code.code}\` in <#${channelId}>.` });
 }
 
+/** The QR pop-up's upload, into the requester's DM. */
 async function uploadQr(
   services: SlackServices,
   client: WebClient,
   channelId: string,
   code: InstallCode,
-  comment: string | undefined,
-  blocks?: KnownBlock[],
+  comment: string,
 ) {
   const png = await renderQrPng(installUrl(services.installUrlTemplate, code.code));
-  const filename = `installcode-${code.code}.png`;
-  const common = { channel_id: channelId, file: png, filename, title: `QR code ${code.code}` };
-  await client.files.uploadV2(
-    comment ? { ...common, initial_comment: comment } : { ...common, blocks },
-  );
+  await client.files.uploadV2({
+    channel_id: channelId,
+    file: png,
+    filename: `installcode-${code.code}.png`,
+    title: `QR code ${code.code}`,
+    alt_text: qrAltText(code),
+    initial_comment: comment,
+  });
 }
 
 export async function replyWithHistory(

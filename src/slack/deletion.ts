@@ -28,7 +28,7 @@ export async function removeOrRequest(
     return;
   }
   if (role === 'admin') {
-    await services.codes.deleteCode(code);
+    await services.codes.deleteCode(code, undefined, request.userId);
     await request.reply({
       text: `Removed \`${code.code}\`.`,
       blocks: buildDecision(`:wastebasket: <@${request.userId}> removed \`${code.code}\`.`),
@@ -83,7 +83,7 @@ export async function decideRequest(
   if (!code)
     text = `:information_source: ${name} was already gone when <@${request.userId}> looked.`;
   else if (remove) {
-    await services.codes.deleteCode(code);
+    await services.codes.deleteCode(code, undefined, request.userId);
     text = `:wastebasket: <@${request.userId}> removed ${name}, as <@${value.requestedBy}> asked.`;
   } else
     text = `:no_entry_sign: <@${request.userId}> kept ${name}; <@${value.requestedBy}> asked to remove it.`;

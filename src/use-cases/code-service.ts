@@ -3,6 +3,7 @@ import { CodeError, codeError, type FieldErrors } from '../codes/errors.js';
 import { codeTime, limitReachedAfterChange, removalAt, statusAt } from '../codes/lifetime.js';
 import {
   type Actor,
+  API_ACTOR,
   type CodeSettings,
   type CodeStatus,
   type InstallCode,
@@ -35,6 +36,15 @@ export interface CodePage {
   codes: InstallCode[];
   nextCursor: string | null;
 }
+
+/** A change made by a person or the API (redemptions are not changes: they are seen by polling). */
+export interface CodeChange {
+  id: string;
+  kind: 'created' | 'updated' | 'deleted';
+  by: Actor;
+  at: number;
+}
+export type ChangeListener = (change: CodeChange) => void;
 
 export interface WriteOptions {
   /** For an update: a change made since this version gives version_conflict. */
@@ -73,6 +83,7 @@ export class CodeService {
   private readonly records: CodeRecords;
   private readonly index: CodeIndex;
   private readonly redemptions: Redemptions;
+  private readonly changeListeners: ChangeListener[] = [];
 
   constructor(
     redis: RedisClient,
@@ -83,6 +94,11 @@ export class CodeService {
     this.records = new CodeRecords(redis, keys, clock);
     this.index = new CodeIndex(redis, keys);
     this.redemptions = new Redemptions(redis, keys, clock, this.records, retentionMs);
+  }
+
+  /** Called after each change is written (the Slack side refreshes what it shows). */
+  onChange(listener: ChangeListener): void {
+    this.changeListeners.push(listener);
   }
 
   /** One reading of Redis's clock (for showing statuses). */
@@ -97,35 +113,50 @@ export class CodeService {
     return this.redemptions.redeem(name, request, budget);
   }
 
-  createCode(raw: unknown, actor: Actor, options: WriteOptions = {}): Promise<InstallCode> {
+  async createCode(raw: unknown, actor: Actor, options: WriteOptions = {}): Promise<InstallCode> {
     const { knownErrors = {} } = options;
-    return this.withinBudget(options.budget, (budget) =>
+    const created = await this.withinBudget(options.budget, (budget) =>
       this.create(raw, actor, knownErrors, budget),
     );
+    this.changed({ id: created.id, kind: 'created', by: actor, at: created.createdAt });
+    return created;
   }
 
   /**
    * Applies a partial change (a rename too) to a code, or to the code written as `text` (read
    * within the same budget). The count, last use and limit-reached instant stay.
    */
-  updateCode(
+  async updateCode(
     target: InstallCode | string,
     raw: unknown,
     actor: Actor,
     options: WriteOptions = {},
   ): Promise<InstallCode> {
-    return this.withinBudget(options.budget, async (budget) =>
+    const updated = await this.withinBudget(options.budget, async (budget) =>
       this.update(await this.resolve(target), raw, actor, options, budget),
     );
+    this.changed({ id: updated.id, kind: 'updated', by: actor, at: updated.updatedAt });
+    return updated;
   }
 
-  /** Removes a code, or the code written as `text`. */
-  deleteCode(target: InstallCode | string, expectedVersion?: number): Promise<void> {
-    return this.withinBudget(undefined, async (budget) => {
+  /** Removes a code, or the code written as `text`; `actor` is who removed it. */
+  async deleteCode(
+    target: InstallCode | string,
+    expectedVersion?: number,
+    actor: Actor = API_ACTOR,
+  ): Promise<void> {
+    const { id, at } = await this.withinBudget(undefined, async (budget) => {
       const current = await this.resolve(target);
       await this.records.delete(current, expectedVersion, budget);
       await this.index.remove(indexMember(current));
+      return { id: current.id, at: codeTime(current, await this.clock.now()) };
     });
+    this.changed({ id, kind: 'deleted', by: actor, at });
+  }
+
+  /** When Redis removes `code`'s record (RETENTION after it stops being usable), or null for never. */
+  removalInstant(code: InstallCode): number | null {
+    return removalAt(code, this.retentionMs);
   }
 
   /** The code written as `text` (compared as SPEC §1 says), or code_not_found. */
@@ -256,6 +287,10 @@ export class CodeService {
       latest = reread;
     }
     throw codeError('unavailable');
+  }
+
+  private changed(change: CodeChange): void {
+    for (const listener of this.changeListeners) listener(change);
   }
 
   private read<T>(operation: () => Promise<T>): Promise<T> {

@@ -14,7 +14,8 @@ import {
 } from '../../src/slack/editor-form.js';
 import { ACTIONS, CALLBACKS, EDITOR_BLOCKS, INPUT } from '../../src/slack/ids.js';
 import { buildAppHome } from '../../src/slack/views/app-home.js';
-import { buildCodeCard, qrComment } from '../../src/slack/views/code-card.js';
+import { buildChannelCard, type ChannelCardInput } from '../../src/slack/views/channel-card.js';
+import { qrComment } from '../../src/slack/views/code-card.js';
 import {
   buildCodeList,
   decodePosition,
@@ -192,6 +193,19 @@ function slackLimitProblems(surface: Surface): string[] {
         break;
       case 'divider':
         break;
+      case 'image': {
+        const file = block.slack_file as { id?: string; url?: string } | undefined;
+        if ((block.image_url === undefined) === (file === undefined))
+          fail(where, 'image_url or slack_file, not both');
+        if (file && (file.id === undefined) === (file.url === undefined))
+          fail(where, 'slack_file with id or url, not both');
+        const alt = block.alt_text;
+        if (typeof alt !== 'string' || alt.length === 0 || alt.length > 2000)
+          fail(where, 'alt_text of 1–2000 characters');
+        if (block.title !== undefined)
+          checkText(`${where} title`, block.title, 2000, ['plain_text']);
+        break;
+      }
       default:
         fail(where, `unexpected block type ${String(block.type)}`);
     }
@@ -732,34 +746,72 @@ describe('buildEditorModal', () => {
   });
 });
 
-describe('buildCodeCard and qrComment', () => {
-  it('shows the description as its header and the code with its details', () => {
+describe('buildChannelCard and qrComment', () => {
+  const card = (code: ReturnType<typeof makeCode> | null, extra: Partial<ChannelCardInput> = {}) =>
+    buildChannelCard({
+      code,
+      now: NOW,
+      sharedBy: 'U0SHARER',
+      qrFileId: 'F0QR',
+      removal: null,
+      installPage: null,
+      ...extra,
+    }).blocks;
+
+  it('tells the channel what the code is for, how to use it, until when, and whom to ask', () => {
     const code = makeCode();
-    const blocks = buildCodeCard(code, NOW, 'U0SHARER');
+    const blocks = card(code);
     expect(blocks[0]).toEqual({
       type: 'header',
       text: { type: 'plain_text', text: 'Front desk tablets' },
     });
-    const text = sectionTexts(blocks).join('\n');
+    const text = JSON.stringify(blocks);
     expect(text).toContain('`ABCD-EFGH-JKMN`');
-    expect(text).toContain(STATUS_LABEL.active);
+    expect(text).toContain('1. ');
     expect(text).toContain(slackDateToken(code.expiresAt as number));
-    expect(text).toContain('3 / 50');
-    expect(text).toContain('`acme-`');
-    expect(JSON.stringify(blocks)).toContain('<@U0SHARER>');
+    expect(text).toContain('47 uses left');
+    expect(text).toContain('Ask <@U0SHARER>');
+    expect(text).toContain('"slack_file":{"id":"F0QR"}');
+    // Internal details stay in staff views.
+    expect(text).not.toContain('acme-');
+    expect(text).not.toContain('3 / 50');
     expect(overflowsOf(blocks)).toEqual([]);
     expectWithinSlackLimits(message(blocks));
   });
 
+  it('offers the installation page as a button only when it is an https:// page', () => {
+    const withPage = JSON.stringify(card(makeCode(), { installPage: 'https://x.test/i/A' }));
+    expect(withPage).toContain('Open the installation page');
+    expect(withPage).toContain('https://x.test/i/A');
+    expect(JSON.stringify(card(makeCode()))).not.toContain('Open the installation page');
+  });
+
+  it('shows neither the code nor a QR once the code no longer works, and says why', () => {
+    const usedUp = makeCode({ timesUsed: 50, limitReachedAt: NOW - HOUR });
+    for (const [code, why] of [
+      [usedUp, 'used up'],
+      [makeCode({ expiresAt: NOW - HOUR }), 'expired'],
+    ] as const) {
+      const text = JSON.stringify(card(code));
+      expect(text).toContain('no longer works');
+      expect(text).toContain(why);
+      expect(text).not.toContain('ABCD-EFGH-JKMN');
+      expect(text).not.toContain('slack_file');
+    }
+    const removed = JSON.stringify(card(null, { removal: { by: 'UADMIN', at: NOW } }));
+    expect(removed).toContain('removed by <@UADMIN>');
+    expect(removed).not.toContain('slack_file');
+  });
+
   it('has a header even without a description', () => {
-    const blocks = buildCodeCard(makeCode({ description: null }), NOW, 'U1');
+    const blocks = card(makeCode({ description: null }));
     expect(blocks[0]?.type).toBe('header');
     expectWithinSlackLimits(message(blocks));
   });
 
   it('stays within Slack’s limits with worst-case codes', () => {
     for (const code of WORST_CODES) {
-      const blocks = buildCodeCard(code, NOW, 'W0123456789ABCDEFGH');
+      const blocks = card(code, { installPage: `https://x.test/${'a'.repeat(2900)}` });
       expectWithinSlackLimits(message(blocks));
       const header = blocks[0] as { text: { text: string } };
       // plain_text needs no escaping: the header reads as typed, cut to Slack's 150 characters.

@@ -1,3 +1,4 @@
+import type { ServiceOptions } from '../../src/service.js';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { startTestService, type TestService } from './service.js';
 import { type SlackSender, slackSender } from './slack-requests.js';
@@ -20,16 +21,22 @@ export interface SlackHarness {
  * The whole service with its Slack side on, talking to a fake Slack Web API of our own, and a
  * sender of requests signed as Slack signs them. One admin, one staff member, and an outsider.
  */
-export async function startSlackHarness(env: Record<string, string> = {}): Promise<SlackHarness> {
+export async function startSlackHarness(
+  env: Record<string, string> = {},
+  options: Pick<ServiceOptions, 'slackTiming'> = {},
+): Promise<SlackHarness> {
   const fake = await startFakeSlack();
-  const service = await startTestService({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: fake.apiUrl,
-    ADMIN_USER_IDS: ADMIN,
-    STAFF_USER_IDS: STAFF,
-    ...env,
-  });
+  const service = await startTestService(
+    {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      ADMIN_USER_IDS: ADMIN,
+      STAFF_USER_IDS: STAFF,
+      ...env,
+    },
+    options,
+  );
   const slack = slackSender({ baseUrl: service.url, signingSecret: SIGNING_SECRET, fake });
   return {
     service,

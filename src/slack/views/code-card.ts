@@ -1,4 +1,4 @@
-import type { KnownBlock, Overflow, SectionBlock } from '@slack/types';
+import type { Overflow, SectionBlock } from '@slack/types';
 import { statusAt } from '../../codes/lifetime.js';
 import type { InstallCode } from '../../codes/model.js';
 import { ACTIONS, type CodeMenuVerb } from '../ids.js';
@@ -49,26 +49,6 @@ export function codeSection(code: InstallCode, now: number, menu?: Overflow): Se
   };
   if (menu) section.accessory = menu;
   return section;
-}
-
-/** The card posted into a channel when a code is shared. */
-export function buildCodeCard(code: InstallCode, now: number, sharedBy: string): KnownBlock[] {
-  return [
-    {
-      type: 'header',
-      text: { type: 'plain_text', text: clip(code.description || 'Installation code', 150) },
-    },
-    codeSection({ ...code, description: null }, now),
-    {
-      type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: `Shared by <@${sharedBy}>. Scan the QR code below, or type the code on the device.`,
-        },
-      ],
-    },
-  ];
 }
 
 /** The comment that goes with a QR upload. */
