@@ -15,6 +15,7 @@ import {
 } from './store/embedded-redis.js';
 import { EventClaims } from './store/event-claims.js';
 import { checkEvictionPolicy } from './store/eviction-policy.js';
+import { HomeViews } from './store/home-views.js';
 import { keysFor } from './store/keys.js';
 import { RedisClock } from './store/redis-clock.js';
 import { Schedule } from './store/schedule.js';
@@ -78,6 +79,7 @@ export async function startService(
       pollMs: timing.schedulePollMs,
     }),
     cards: new SharedCards(redis, keys),
+    homes: new HomeViews(redis, keys),
   };
   const slack = createSlackApp(config, codes, slackStores, logger, metrics, timing);
   if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');

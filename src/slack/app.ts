@@ -14,9 +14,11 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { EventClaims } from '../store/event-claims.js';
+import type { HomeViews } from '../store/home-views.js';
 import type { Schedule } from '../store/schedule.js';
 import type { SharedCards } from '../store/shared-cards.js';
 import type { CodeService } from '../use-cases/code-service.js';
+import { AppHome, HOME_CHECK_EVERY_MS } from './app-home.js';
 import type { SlackServices } from './code-actions.js';
 import { describeError } from './listeners/context.js';
 import {
@@ -57,11 +59,14 @@ export interface SlackTiming {
   schedulePollMs: number;
   /** How often a shared card of a usable code is looked at (see LiveCards). */
   cardCheckMs: number;
+  /** How often the open App Homes are looked at (see AppHome). */
+  homeCheckMs: number;
 }
 
 export const SLACK_TIMING: SlackTiming = {
   schedulePollMs: 1_000,
   cardCheckMs: CARD_CHECK_EVERY_MS,
+  homeCheckMs: HOME_CHECK_EVERY_MS,
 };
 
 /** The stores the Slack side keeps beside the codes. */
@@ -69,6 +74,7 @@ export interface SlackStores {
   eventClaims: EventClaims;
   schedule: Schedule;
   cards: SharedCards;
+  homes: HomeViews;
 }
 
 export function createSlackApp(
@@ -88,7 +94,7 @@ export function createSlackApp(
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
   };
   const { eventClaims, schedule } = stores;
-  const services: Omit<SlackServices, 'cards'> = {
+  const services: Omit<SlackServices, 'cards' | 'home'> = {
     codes,
     eventClaims,
     roles: { admins: config.ADMIN_USER_IDS, staff: config.STAFF_USER_IDS },
@@ -119,14 +125,26 @@ export function createSlackApp(
     slackLog,
     timing.cardCheckMs,
   );
-  codes.onChange((change) => cards.changed(change));
+  const home = new AppHome(
+    codes,
+    stores.homes,
+    schedule,
+    app.client,
+    services.roles,
+    slackLog,
+    timing.homeCheckMs,
+  );
+  codes.onChange((change) => {
+    cards.changed(change);
+    home.changed();
+  });
   const inFlight = new WorkInFlight();
   app.use(({ next }) => inFlight.track(next));
   app.use(timeListeners(metrics));
   app.use(acknowledgeFailures);
   app.use(dropReplays(eventClaims, slackLog));
   app.use(dropRetriedDeliveries);
-  registerListeners(app, { services: { ...services, cards }, logger });
+  registerListeners(app, { services: { ...services, cards, home }, logger });
   // Whatever a listener throws ends here (acknowledgeFailures has answered): one line, no secrets.
   app.error(async ({ error, body }: { error: Error; body: unknown }) => {
     slackLog.error({ err: describeError(error), type: payloadType(body) }, 'slack listener threw');

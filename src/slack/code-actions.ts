@@ -6,6 +6,7 @@ import type { InstallCode } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { CodeService } from '../use-cases/code-service.js';
+import type { AppHome } from './app-home.js';
 import { blankDraft, draftOf, type EditorContext } from './editor-form.js';
 import type { LiveCards } from './live-cards.js';
 import type { RoleConfig } from './roles.js';
@@ -29,6 +30,8 @@ export interface SlackServices {
   codes: CodeService;
   /** Shared cards, kept true as their codes change. */
   cards: LiveCards;
+  /** The App Home dashboard, kept fresh for those who have it open. */
+  home: AppHome;
   eventClaims: EventClaims;
   roles: RoleConfig;
   adminChannelId: string | undefined;

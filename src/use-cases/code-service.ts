@@ -30,6 +30,10 @@ export interface ListQuery {
   /** Matches description, code, username prefix, account and device, ignoring case. */
   q?: string | null;
   status?: CodeStatus | null;
+  /** Only the codes this person created. */
+  createdBy?: string | null;
+  /** Only codes that expire before this instant (and are still usable). */
+  expiresBefore?: number | null;
 }
 
 export interface CodePage {
@@ -205,12 +209,15 @@ export class CodeService {
   }
 
   private async list(query: ListQuery): Promise<CodePage> {
-    const now = query.status ? await this.clock.now() : 0;
+    const filtered = Boolean(query.status || query.createdBy || query.expiresBefore);
+    const now = filtered ? await this.clock.now() : 0;
     const needle = query.q?.trim().toLowerCase() || null;
     const matches = (code: InstallCode) =>
       (!query.status || statusAt(code, now) === query.status) &&
+      (!query.createdBy || code.createdBy === query.createdBy) &&
+      (!query.expiresBefore || expiresBetween(code, now, query.expiresBefore)) &&
       (!needle || matchesText(code, needle));
-    const batch = needle || query.status ? Math.max(query.limit * 4, 100) : query.limit + 1;
+    const batch = needle || filtered ? Math.max(query.limit * 4, 100) : query.limit + 1;
     const codes: InstallCode[] = [];
     let after = query.cursor ?? null;
     for (let scanned = 0; scanned < MAX_SCANNED_PER_PAGE; ) {
@@ -358,6 +365,16 @@ function changeEvent(
     return { at, by: actor, type: 'updated', changed };
   }
   return { at, by: actor, type: 'renamed', changed, from: before.code, to: after.code };
+}
+
+/** Still usable now, and expiring before `before`. */
+function expiresBetween(code: InstallCode, now: number, before: number): boolean {
+  const status = statusAt(code, now);
+  return (
+    (status === 'active' || status === 'grace') &&
+    code.expiresAt !== null &&
+    code.expiresAt < before
+  );
 }
 
 function matchesText(code: InstallCode, needle: string): boolean {

@@ -13,7 +13,11 @@ import {
   type EditorContext,
 } from '../../src/slack/editor-form.js';
 import { ACTIONS, CALLBACKS, EDITOR_BLOCKS, INPUT } from '../../src/slack/ids.js';
-import { buildAppHome } from '../../src/slack/views/app-home.js';
+import {
+  buildDashboard,
+  type DashboardInput,
+  OUTSIDER_HOME,
+} from '../../src/slack/views/app-home.js';
 import { buildChannelCard, type ChannelCardInput } from '../../src/slack/views/channel-card.js';
 import { qrComment } from '../../src/slack/views/code-card.js';
 import {
@@ -33,6 +37,7 @@ import { buildHistory } from '../../src/slack/views/history.js';
 import { buildShareModal } from '../../src/slack/views/share-modal.js';
 import type { HistoryEvent } from '../../src/store/history.js';
 import { HISTORY_LENGTH } from '../../src/store/history.js';
+import { DEFAULT_HOME_CHOICE } from '../../src/store/home-views.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -103,6 +108,21 @@ function slackLimitProblems(surface: Surface): string[] {
         options.forEach((o, i) => {
           checkOption(`${where} option ${i}`, o);
         });
+        break;
+      }
+      case 'static_select': {
+        const options = e.options as unknown[];
+        if (options.length < 1 || options.length > 100)
+          fail(where, `static select with ${options.length} options (1–100)`);
+        options.forEach((o, i) => {
+          checkOption(`${where} option ${i}`, o);
+        });
+        checkText(`${where} placeholder`, e.placeholder, 150, ['plain_text']);
+        if (
+          e.initial_option !== undefined &&
+          !options.some((o) => isDeepEqual(o, e.initial_option))
+        )
+          fail(where, 'initial_option is not one of the options');
         break;
       }
       case 'radio_buttons': {
@@ -992,14 +1012,27 @@ describe('buildHistory', () => {
   });
 });
 
-describe('buildAppHome', () => {
-  it('offers Create and the newest 10 codes, each with its menu', () => {
+describe('buildDashboard', () => {
+  const dashboard = (input: Partial<DashboardInput> = {}) =>
+    buildDashboard({
+      choice: DEFAULT_HOME_CHOICE,
+      now: NOW,
+      codes: [],
+      nextCursor: null,
+      expiring: [],
+      pendingRemovals: [],
+      ...input,
+    });
+
+  it('offers Create, my codes or all, a status filter, and a page of codes with their menus', () => {
     const codes = Array.from({ length: 15 }, (_, i) => makeCode({ description: `Home ${i}` }));
-    const view = buildAppHome(codes, NOW, true);
+    const view = dashboard({ codes, nextCursor: 'next-entry' });
     expect(view.type).toBe('home');
-    const create = buttonOf(view.blocks, ACTIONS.homeCreate);
-    expect(create).toBeDefined();
-    expect((create?.text as { text?: string } | undefined)?.text).toMatch(/create/i);
+    for (const id of [ACTIONS.homeCreate, ACTIONS.homeMine, ACTIONS.homeAll, ACTIONS.homeNext]) {
+      expect(buttonOf(view.blocks, id), id).toBeDefined();
+    }
+    expect(buttonOf(view.blocks, ACTIONS.homePrevious)).toBeUndefined();
+    expect(JSON.stringify(view)).toContain(ACTIONS.homeStatus);
     const menus = overflowsOf(view.blocks);
     expect(menus).toHaveLength(10);
     expect(menus.map((m) => (m.options as { value: string }[])[0]?.value)).toEqual(
@@ -1009,19 +1042,37 @@ describe('buildAppHome', () => {
     expectWithinSlackLimits(view);
   });
 
+  it('lists what stops working within 7 days on top, and says which page and filter it shows', () => {
+    const soon = makeCode({ description: 'Soon gone', expiresAt: NOW + HOUR });
+    const view = dashboard({
+      expiring: [soon],
+      choice: {
+        ...DEFAULT_HOME_CHOICE,
+        scope: 'mine',
+        status: 'active',
+        page: 2,
+        cursors: ['', 'x'],
+      },
+    });
+    const text = sectionTexts(view.blocks).join('\n');
+    expect(text).toContain('Stop working within 7 days');
+    expect(text).toContain('Soon gone');
+    expect(text).toContain('My codes');
+    expect(text).toContain('page 2');
+    expect(buttonOf(view.blocks, ACTIONS.homePrevious)).toBeDefined();
+    expectWithinSlackLimits(view);
+  });
+
   it('still offers Create without codes', () => {
-    const view = buildAppHome([], NOW, true);
+    const view = dashboard();
     expect(buttonOf(view.blocks, ACTIONS.homeCreate)).toBeDefined();
     expectWithinSlackLimits(view);
   });
 
   it('shows an outsider only a polite text', () => {
-    const view = buildAppHome([makeCode()], NOW, false);
+    const view = OUTSIDER_HOME;
     expect(view.type).toBe('home');
     expect(allElements(view.blocks)).toEqual([]);
-    const json = JSON.stringify(view);
-    expect(json).not.toContain('ABCD-EFGH-JKMN');
-    expect(json).not.toContain('Front desk tablets');
     expect(sectionTexts(view.blocks).join()).toMatch(/ask an admin/i);
     expectWithinSlackLimits(view);
   });
@@ -1030,7 +1081,7 @@ describe('buildAppHome', () => {
     const codes = Array.from({ length: 10 }, (_, i) =>
       worstCode(CODE_ACTIONS[i % 3] as CodeAction),
     );
-    expectWithinSlackLimits(buildAppHome(codes, NOW, true));
+    expectWithinSlackLimits(dashboard({ codes, expiring: codes.slice(0, 5), nextCursor: 'x' }));
   });
 });
 

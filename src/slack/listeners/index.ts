@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { registerCodeActions } from './actions/codes.js';
 import { registerEditorActions } from './actions/editor.js';
+import { registerHomeActions } from './actions/home.js';
 import { registerCommands } from './commands/installcode.js';
 import type { ListenerDeps } from './context.js';
 import { registerEvents } from './events/app-home-opened.js';
@@ -12,6 +13,7 @@ export function registerListeners(app: App, deps: ListenerDeps) {
   registerCommands(app, deps);
   registerEditorActions(app, deps);
   registerCodeActions(app, deps);
+  registerHomeActions(app, deps);
   registerEditorSubmission(app, deps);
   registerShareSubmission(app, deps);
   registerEvents(app, deps);
