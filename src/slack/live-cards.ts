@@ -90,7 +90,7 @@ export class LiveCards {
     const added = { ...card, ts, shown: digest(shown) };
     await this.cards.add(code.id, added, qr, this.codes.removalInstant(code));
     if (known && known !== qr) await this.deleteFile(known.fileId);
-    await this.schedule.at(CARD_TASK, code.id, now + this.checkEveryMs);
+    await this.schedule.at(CARD_TASK, code.id, this.nextLook(code, now));
   }
 
   /**
@@ -119,9 +119,12 @@ export class LiveCards {
       if (!qr) await this.cards.setQr(id, null);
     }
     if (code) await this.cards.keepUntil(id, this.codes.removalInstant(code));
-    if (!usable) return null;
-    const ends = usableUntil(code);
-    return Math.min(now + this.checkEveryMs, ends ?? Number.POSITIVE_INFINITY);
+    return usable ? this.nextLook(code, now) : null;
+  }
+
+  /** The next check of a usable code's cards: the period, or the instant it stops working if sooner. */
+  private nextLook(code: InstallCode, now: number): number {
+    return Math.min(now + this.checkEveryMs, usableUntil(code) ?? Number.POSITIVE_INFINITY);
   }
 
   private render(
