@@ -55,6 +55,8 @@ export class LiveCards {
 
   /** After a person's change: the code's cards are refreshed at once (no-op when it has none). */
   changed(change: CodeChange): void {
+    // A new code has no cards yet (those of an earlier code of its name stay as they are).
+    if (change.kind === 'created') return;
     const work = async () => {
       if (change.kind === 'deleted') {
         await this.cards.noteRemoval(change.id, { by: change.by, at: change.at });
@@ -75,7 +77,13 @@ export class LiveCards {
     const now = await this.codes.now();
     const { qr: known } = await this.cards.of(code.id);
     const qr = known?.code === code.code ? known : await this.uploadQr(code);
-    const card: SharedCard = { channel, ts: '', sharedBy, sharedAt: now };
+    const card: SharedCard = {
+      channel,
+      ts: '',
+      sharedBy,
+      sharedAt: now,
+      codeCreatedAt: code.createdAt,
+    };
     const shown = this.render(code, now, card, qr.fileId, null);
     let ts: string;
     try {
@@ -111,7 +119,10 @@ export class LiveCards {
       await this.cards.setQr(id, qr);
     }
     for (const card of shared.cards) {
-      await this.show(id, card, this.render(code, now, card, qr?.fileId ?? null, shared.removal));
+      // A card of an earlier code of the same name shows that code as removed.
+      const same = code?.createdAt === card.codeCreatedAt;
+      const shown = this.render(same ? code : null, now, card, qr?.fileId ?? null, shared.removal);
+      await this.show(id, card, shown);
     }
     // Then the old one goes, once no card shows it.
     if (shared.qr && shared.qr.fileId !== qr?.fileId) {

@@ -8,6 +8,8 @@ export interface SharedCard {
   ts: string;
   sharedBy: string;
   sharedAt: number;
+  /** The creation instant of the code shared: a code made later under the same name is another. */
+  codeCreatedAt: number;
   /** A digest of what the message shows now: an update that would show the same is skipped. */
   shown?: string;
 }
@@ -68,10 +70,10 @@ export class SharedCards {
   /** Remembers a new card, and the QR file it shows; kept as long as the code (`removal`) and a day. */
   async add(id: string, card: SharedCard, qr: CardQr, removal: number | null): Promise<void> {
     const key = this.keys.cards(id);
+    // A removal noted earlier stays: it tells the cards of an earlier code of this name.
     const multi = this.redis
       .multi()
-      .hset(key, fieldOf(card), JSON.stringify(card), QR_FIELD, JSON.stringify(qr))
-      .hdel(key, REMOVAL_FIELD);
+      .hset(key, fieldOf(card), JSON.stringify(card), QR_FIELD, JSON.stringify(qr));
     await keepUntil(multi, key, removal).exec();
   }
 

@@ -169,6 +169,26 @@ it('says who removed the code and when, in place', async () => {
   });
 });
 
+it('never shows a new code made under the name of a removed one on the old card', async () => {
+  const channel = newChannel();
+  const { code } = await createCode({ code: 'REUSED-NAME-01' });
+  await share(code, channel);
+  expect((await h.service.call('DELETE', `/api/v1/codes/${code}`)).status).toBe(204);
+  await soon(() => expect(cardIn(channel).text).toContain('no longer works'));
+  const updates = cardIn(channel).updates;
+  await createCode({ code: 'REUSED-NAME-01', description: 'A new code, same name' });
+  // Shared elsewhere, the new code's cards are checked: the old one stays as it was.
+  const elsewhere = newChannel();
+  await share('REUSED-NAME-01', elsewhere);
+  await h.service.call('PATCH', '/api/v1/codes/REUSED-NAME-01', {
+    body: { description: 'Edited' },
+  });
+  await soon(() => expect(cardIn(elsewhere).text).toContain('Edited'));
+  await new Promise((resolve) => setTimeout(resolve, CARD_CHECK_MS * 2));
+  expect(cardIn(channel).updates).toBe(updates);
+  expect(cardIn(channel).text).not.toContain('REUSED-NAME-01');
+});
+
 it('updates a card only when what it shows changes, and forgets a card whose message is gone', async () => {
   const channel = newChannel();
   const { code } = await createCode({ usageLimit: 100 });
