@@ -5,7 +5,7 @@ import type { InstallCode } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { CodeService } from '../use-cases/code-service.js';
-import { blankDraft, draftOf, type EditorContext } from './editor-form.js';
+import { blankDraft, draftOf, type EditorContext, settingsOf } from './editor-form.js';
 import type { RoleConfig } from './roles.js';
 import { buildCodeCard, qrComment } from './views/code-card.js';
 import { buildCodeList, LIST_PAGE_SIZE, type ListPosition } from './views/code-list.js';
@@ -48,6 +48,8 @@ export async function openEditor(
     version: code?.version ?? null,
     channelId: request.channelId,
     generation: 0,
+    // A new code holds the defaults of no action yet; an edit remembers what it showed.
+    ...(code ? { seen: settingsOf(code) } : { defaultsOf: null }),
   };
   const draft = code ? draftOf(code) : blankDraft(generateCode());
   await request.client.views.open({
