@@ -12,6 +12,7 @@ import { CHANNEL, OUTSIDER, type SlackHarness, STAFF } from '../support/slack-se
 import {
   block,
   blockIds,
+  blocksOf,
   button,
   CODE_FORMAT,
   codeBlockOf,
@@ -69,6 +70,36 @@ async function chooseAction(view: FakeSlackView, entry: EditorEntry): Promise<Fa
   expect(update.args.view_id).toBe(view.id);
   expect(update.args.hash).toBe(view.hash);
   return h.fake.views.get(view.id) as FakeSlackView;
+}
+
+/** Chooses `entry.expiry` under "Expires after" and gives the view Slack holds after the app's update. */
+async function chooseExpiry(view: FakeSlackView, entry: EditorEntry): Promise<FakeSlackView> {
+  const before = h.fake.callsTo('views.update').length;
+  const answer = await slack.blockAction({
+    userId: STAFF,
+    actionId: 'editor_choose_expiry',
+    blockId: 'expires_at',
+    type: 'static_select',
+    selectedOption: option(String(entry.expiry)),
+    view: typed(view, editorValues(view, entry)),
+  });
+  expect(answer.status).toBe(200);
+  await h.fake.waitForCall(
+    'views.update',
+    (c) => h.fake.callsTo('views.update').indexOf(c) >= before,
+  );
+  return h.fake.views.get(view.id) as FakeSlackView;
+}
+
+/** Every error message of an answer, and none of them in the API's words (an action's ID, seconds). */
+function errorMessages(answer: Record<string, unknown>): Record<string, string> {
+  expect(answer.response_action).toBe('errors');
+  const errors = answer.errors as Record<string, string>;
+  for (const message of Object.values(errors)) {
+    expect(message).not.toMatch(/create_account_and_device|create_device|use_existing_device/);
+    expect(message).not.toMatch(/editor_|seconds|usageLimit|expiresAt/);
+  }
+  return errors;
 }
 
 describe('Generate new code', () => {
@@ -153,40 +184,53 @@ describe('choosing an action', () => {
 });
 
 describe('saving', () => {
-  it('shows every invalid value on its own field, and writes nothing', async () => {
+  it('shows every invalid value on its own field in its own words, and writes nothing', async () => {
     const opened = await openEditor();
-    const withTarget = await chooseAction(opened, {
-      code: initialCode(opened),
-      action: 'create_account_and_device',
-    });
-    const answer = await submit(withTarget, {
+    const entry = { code: initialCode(opened), action: 'create_account_and_device' };
+    const withTarget = await chooseAction(opened, entry);
+    const withDate = await chooseExpiry(withTarget, { ...entry, expiry: 'date' });
+    expect(block(withDate, 'expires_on').element?.type).toBe('datetimepicker');
+    const answer = await submit(withDate, {
       code: 'ab',
+      expiry: 'date',
       expiresAt: Math.floor(Date.now() / 1000) - 3600,
       usageLimit: '0',
       usageLimitDelay: 'soon',
       action: 'create_account_and_device',
       target: 'ACME!',
     });
-    expect(answer.response_action).toBe('errors');
-    const errors = answer.errors as Record<string, string>;
-    expect(Object.keys(errors).sort()).toEqual(
-      [
-        codeBlockOf(withTarget),
-        'expires_at',
-        'usage_limit',
-        'usage_limit_delay',
-        'target.create_account_and_device',
-      ].sort(),
-    );
-    for (const message of Object.values(errors)) expect(message).toEqual(expect.any(String));
+    expect(errorMessages(answer)).toEqual({
+      [codeBlockOf(withDate)]:
+        '4–64 letters, digits, - and _, of which at least 4 letters or digits',
+      expires_on: 'a date in the future',
+      usage_limit: 'a whole number, 1 or more',
+      usage_limit_delay: 'a duration like 30m, 12h or 7d, from 1 minute to 365 days',
+      'target.create_account_and_device': '1–32 of a-z 0-9 . _ -',
+    });
+    expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
+  });
+
+  it.each([
+    ['30s', 'at least 1 minute'],
+    ['59s', 'at least 1 minute'],
+    ['366d', 'at most 365 days'],
+  ])('a delay of %s is refused with “%s”', async (usageLimitDelay, message) => {
+    const opened = await openEditor();
+    const answer = await submit(opened, {
+      code: initialCode(opened),
+      usageLimit: '3',
+      usageLimitDelay,
+      action: 'create_device',
+      target: 'acct-1',
+    });
+    expect(errorMessages(answer)).toEqual({ usage_limit_delay: message });
     expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
   });
 
   it('without an action, the error is on the action', async () => {
     const opened = await openEditor();
     const answer = await submit(opened, { code: initialCode(opened) });
-    expect(answer.response_action).toBe('errors');
-    expect(Object.keys(answer.errors as object)).toEqual(['action']);
+    expect(errorMessages(answer)).toEqual({ action: 'Choose what a device gets with this code.' });
     expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
   });
 
@@ -296,29 +340,67 @@ describe('saving', () => {
     await expect(h.service.codes.getCode('OLD-NAME-0001')).rejects.toThrow();
   });
 
-  it('saving a stale version tells that someone else changed the code, and changes nothing', async () => {
+  it('saving a stale version shows at the top who changed what, keeps what was typed, and changes nothing', async () => {
     const code = await create({ code: 'STALE-0001', description: 'Original' });
     const opened = await openEditor('edit STALE-0001');
     const elsewhere = await h.service.codes.updateCode(
       code,
-      { description: 'Changed elsewhere' },
-      'api',
+      { description: 'Changed elsewhere', usageLimit: 5 },
+      'U0OTHER',
     );
-
-    const answer = await submit(opened, {
+    const mine = {
       description: 'Mine',
       code: 'STALE-0002',
       usageLimit: '3',
       action: 'create_account_and_device',
       target: 'acme-',
-    });
-    expect(answer.response_action).toBe('errors');
-    const messages = Object.values(answer.errors as Record<string, string>);
-    expect(messages.join(' ')).toMatch(/someone else changed/i);
+    };
+
+    const answer = await submit(opened, mine);
+    expect(answer.response_action).toBe('update');
+    expect(answer.errors).toBeUndefined();
+    const again = { ...opened, ...(answer.view as object) } as FakeSlackView;
+    const [notice] = blocksOf(again);
+    expect(notice?.block_id).toBe('notice');
+    const text = String(notice?.text?.text);
+    expect(text).toContain('<@U0OTHER> saved this code <!date^');
+    expect(text).toContain('Description: “Original” → “Changed elsewhere”');
+    expect(text).toContain('Usage limit: none → 5');
+    expect(text).not.toContain('Installation code:');
+    // What was typed stays in the form, and the code field carries no error.
+    expect(block(again, 'description').element?.initial_value).toBe('Mine');
+    expect(initialCode(again)).toBe('STALE-0002');
+    expect(block(again, 'usage_limit').element?.initial_value).toBe('3');
+    expect(JSON.parse(String(again.private_metadata)).version).toBe(elsewhere.version);
     const now = await h.service.codes.getById(code.id);
     expect(now).toEqual(elsewhere);
-    expect(now.code).toBe('STALE-0001');
     await expect(h.service.codes.getCode('STALE-0002')).rejects.toThrow();
+
+    // Having seen their changes, Save again writes mine over theirs.
+    expect(await submit(again, mine)).toEqual({});
+    expect(await h.service.codes.getById(code.id)).toMatchObject({
+      code: 'STALE-0002',
+      description: 'Mine',
+      usageLimit: 3,
+      updatedBy: STAFF,
+    });
+  });
+
+  it('a conflict made through the API is told as the API’s', async () => {
+    const code = await create({ code: 'STALE-0003', expiresAt: null });
+    const opened = await openEditor('edit STALE-0003');
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    await h.service.codes.updateCode(code, { expiresAt }, 'api');
+    const answer = await submit(opened, {
+      code: 'STALE-0003',
+      action: 'create_account_and_device',
+      target: 'acme-',
+    });
+    expect(answer.response_action).toBe('update');
+    const text = textOf((answer.view as { blocks: unknown[] }).blocks[0]);
+    expect(text).toContain('The API saved this code');
+    expect(text).toContain('Expires after: never → <!date^');
+    expect((await h.service.codes.getById(code.id)).expiresAt).toBe(Date.parse(expiresAt));
   });
 
   it('an expired code can still be edited when its expiry is left as it was', async () => {
@@ -330,7 +412,8 @@ describe('saving', () => {
       expiresAt: new Date(expiresAt).toISOString(),
     });
     const opened = await openEditor('edit EXPIRING-0001');
-    const shown = block(opened, 'expires_at').element?.initial_date_time as number;
+    expect(block(opened, 'expires_at').element?.initial_option?.value).toBe('date');
+    const shown = block(opened, 'expires_on').element?.initial_date_time as number;
     expect(shown).toBe(Math.floor(expiresAt / 1000));
     await sleep(expiresAt - Date.now() + 100);
 
