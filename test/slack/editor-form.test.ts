@@ -24,15 +24,18 @@ import {
   type EditorContext,
   type EditorDraft,
   type ElementState,
+  EXPIRY_MESSAGES,
   type ExpiryChoice,
   encodeContext,
   inputOf,
   readDraft,
   type StateValues,
+  settingsOf,
+  swapActionDefaults,
   targetBlockId,
 } from '../../src/slack/editor-form.js';
 import { ACTIONS, EDITOR_BLOCKS, INPUT } from '../../src/slack/ids.js';
-import { buildEditorModal } from '../../src/slack/views/editor-modal.js';
+import { buildEditorModal, conflictNotice } from '../../src/slack/views/editor-modal.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const DAY = 86_400_000;
@@ -510,5 +513,110 @@ describe('draftOf', () => {
       usageLimit: 99,
       expiresAt: code.expiresAt,
     });
+  });
+});
+
+describe('an editor opened before the expiry presets', () => {
+  const legacy = (seconds: number | null): StateValues => {
+    const values = stateValues({ action: 'create_device', targets: { create_device: 'a-1' } });
+    values[EDITOR_BLOCKS.expiresAt] = {
+      [INPUT]: { type: 'datetimepicker', selected_date_time: seconds },
+    };
+    return values;
+  };
+
+  it('reads its picker as “a date”, or “never” when empty, and shows errors on that picker', () => {
+    const dated = readDraft(legacy(1_800_000_000));
+    expect(dated).toMatchObject({ expiry: 'date', expiresAt: 1_800_000_000_000, pickerOnly: true });
+    expect(blockOfField('expiresAt', dated, CONTEXT)).toBe(EDITOR_BLOCKS.expiresAt);
+    expect(inputOf(dated, null, NOW).input.expiresAt).toBe(
+      new Date(1_800_000_000_000).toISOString(),
+    );
+    const never = readDraft(legacy(null));
+    expect(never).toMatchObject({ expiry: 'never', expiresAt: null });
+    expect(inputOf(never, null, NOW).input.expiresAt).toBeNull();
+  });
+});
+
+describe('expiry choices', () => {
+  it('counts a preset from now, and refuses “a date” without one or no choice at all', () => {
+    expect(inputOf(draft({ expiry: '90d' }), null, NOW).input.expiresAt).toBe(
+      new Date(NOW + 90 * DAY).toISOString(),
+    );
+    expect(inputOf(draft({ expiry: 'date', expiresAt: null }), null, NOW).fields).toEqual({
+      expiresAt: EXPIRY_MESSAGES.noDate,
+    });
+    expect(inputOf(draft({ expiry: null }), null, NOW).fields).toEqual({
+      expiresAt: EXPIRY_MESSAGES.none,
+    });
+  });
+});
+
+describe('swapActionDefaults', () => {
+  const creating = (): EditorContext => ({ ...CONTEXT, defaultsOf: null });
+
+  it('gives each action its defaults while the fields hold the previous ones', () => {
+    const context = creating();
+    const d = draft({ action: 'use_existing_device' });
+    swapActionDefaults(d, context);
+    expect([d.expiry, d.usageLimit, context.defaultsOf]).toEqual([
+      '7d',
+      '1',
+      'use_existing_device',
+    ]);
+    d.action = 'create_account_and_device';
+    swapActionDefaults(d, context);
+    expect([d.expiry, d.usageLimit]).toEqual(['30d', '']);
+  });
+
+  it('keeps what was chosen, and never touches an existing code', () => {
+    const context = creating();
+    const own = draft({ action: 'use_existing_device', expiry: 'never', usageLimit: '' });
+    swapActionDefaults(own, context);
+    expect([own.expiry, own.usageLimit]).toEqual(['never', '1']);
+    const editing = { ...CONTEXT, id: 'x', version: 2 };
+    const existing = draft({ action: 'use_existing_device' });
+    swapActionDefaults(existing, editing);
+    expect([existing.expiry, existing.usageLimit]).toEqual(['7d', '']);
+  });
+});
+
+describe('the context’s extras', () => {
+  it('round-trips the defaults in force and the settings seen, and drops a malformed seen', () => {
+    const seen = settingsOf(makeCode());
+    const context: EditorContext = { ...CONTEXT, defaultsOf: 'create_device', seen };
+    expect(decodeContext(encodeContext(context))).toEqual(context);
+    expect(decodeContext(JSON.stringify({ ...context, seen: { code: 5 } }))).toEqual({
+      ...CONTEXT,
+      defaultsOf: 'create_device',
+    });
+    expect(settingsOf(makeCode())).not.toHaveProperty('timesUsed');
+  });
+});
+
+describe('conflictNotice', () => {
+  it('names each changed setting old → new, escaped, within a section’s 3000 characters', () => {
+    const seen = makeCode({ description: '<&>'.repeat(66) });
+    const latest = makeCode({
+      description: '&'.repeat(200),
+      code: 'NEW-CODE-0001',
+      usageLimit: null,
+      usageLimitDelaySeconds: null,
+      updatedBy: 'U0OTHER',
+    });
+    const text = conflictNotice(latest, seen);
+    expect(text.length).toBeLessThanOrEqual(3000);
+    expect(text).toContain('<@U0OTHER>');
+    expect(text).toContain('Installation code: “ABCD-EFGH-JKMN” → “NEW-CODE-0001”');
+    expect(text).toContain('Usage limit: 50 → none');
+    expect(text).toContain('Usage limit delay: 2h → none');
+    expect(text).not.toContain('<&>');
+    expect(text).not.toMatch(/Action:|Expires after:/);
+  });
+
+  it('says only who and when without what the editor saw', () => {
+    const text = conflictNotice(makeCode({ updatedBy: 'api' }), undefined);
+    expect(text).toMatch(/^:warning: \*The API saved this code <!date\^/);
+    expect(text).not.toContain('→');
   });
 });

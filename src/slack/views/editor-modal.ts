@@ -232,7 +232,7 @@ export function conflictNotice(latest: InstallCode, seen: CodeSettings | undefin
     const changes = SETTING_WORDS.filter(([key]) => seen[key] !== latest[key]).map(
       ([, label, words]) => `• ${label}: ${words(seen)} → ${words(latest)}`,
     );
-    lines.push(...(changes.length ? changes : ['No setting changed (it was only used).']));
+    lines.push(...(changes.length ? changes : ['None of the settings here changed.']));
   }
   lines.push('What you typed is kept below. Save again to replace their changes, or Cancel.');
   return clip(lines.join('\n'), 3000);
