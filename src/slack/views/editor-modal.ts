@@ -78,13 +78,16 @@ function expiryOption(choice: ExpiryChoice): PlainTextOption {
   return { text: plain(EXPIRY_LABEL[choice]), value: choice };
 }
 
-function actionInput(draft: EditorDraft): InputBlock {
+function actionInput(draft: EditorDraft, creating: boolean): InputBlock {
+  const hint = creating
+    ? 'What a device gets when it uses the code. Choosing one fills in its usual expiry and limit.'
+    : 'What a device gets when it uses the code.';
   return {
     type: 'input',
     block_id: EDITOR_BLOCKS.action,
     dispatch_action: true,
     label: plain('Action'),
-    hint: plain('What a device gets when it uses the code. Choosing one fills in safe defaults.'),
+    hint: plain(hint),
     element: {
       type: 'radio_buttons',
       action_id: ACTIONS.chooseAction,
@@ -147,7 +150,7 @@ export function buildEditorModal(
 ): ModalView {
   const blocks: KnownBlock[] = [
     ...(notice ? [{ ...mrkdwn(notice), block_id: EDITOR_BLOCKS.notice }] : []),
-    actionInput(draft),
+    actionInput(draft, context.id === null),
     ...(draft.action ? [targetInput(draft.action, draft.target)] : []),
     textInput(EDITOR_BLOCKS.description, 'Description', draft.description, {
       optional: true,
@@ -171,7 +174,7 @@ export function buildEditorModal(
       block_id: EDITOR_BLOCKS.usageLimit,
       optional: true,
       label: plain('Usage limit'),
-      hint: plain('How many devices may use the code. Empty: any number.'),
+      hint: plain('How many times the code may be used. Empty: no limit.'),
       element: {
         type: 'number_input',
         action_id: INPUT,
