@@ -31,17 +31,19 @@ export function isSafeText(text: string): boolean {
 export const MESSAGES = {
   safeText:
     'no control characters (such as tabs, line breaks or escapes), bidirectional overrides or invalid Unicode',
-  code: '4 to 64 characters: letters, digits, - and _, of which at least 4 letters or digits',
+  code: '4–64 letters, digits, - and _, of which at least 4 letters or digits',
   description: 'at most 200 characters',
   expiresAt: 'a date and time in ISO-8601, like 2026-12-31T23:59:00Z',
-  expiresAtPast: 'must be in the future',
+  expiresAtPast: 'a date in the future',
   usageLimit: 'a whole number, 1 or more',
-  usageLimitDelaySeconds: 'a whole number of seconds from 60 (1 minute) to 31536000 (365 days)',
-  delayWithoutLimit: 'needs a usage limit',
+  usageLimitDelaySeconds: 'a whole number of seconds (60 is 1 minute, 86400 is 1 day)',
+  usageLimitDelayTooShort: 'at least 1 minute',
+  usageLimitDelayTooLong: 'at most 365 days',
+  delayWithoutLimit: 'only with a usage limit: set a usage limit, or leave the delay empty',
   action: `one of ${CODE_ACTIONS.join(', ')}`,
-  usernamePrefix: '1 to 32 characters: a-z, 0-9, . _ -',
-  accountId: '1 to 64 characters: A-Z, a-z, 0-9, . _ @ -',
-  deviceId: '1 to 64 characters: A-Z, a-z, 0-9, . _ @ -',
+  usernamePrefix: '1–32 of a-z 0-9 . _ -',
+  accountId: '1–64 of A-Z a-z 0-9 . _ @ -',
+  deviceId: '1–64 of A-Z a-z 0-9 . _ @ -',
   unknownField: 'unknown field',
   unknownParameter: 'unknown parameter',
   requiredFor: (action: CodeAction) => `required for action ${action}`,
@@ -71,8 +73,8 @@ export const codeInputSchema = z
     usageLimitDelaySeconds: z
       .number({ error: MESSAGES.usageLimitDelaySeconds })
       .int(MESSAGES.usageLimitDelaySeconds)
-      .min(MIN_DELAY_SECONDS, MESSAGES.usageLimitDelaySeconds)
-      .max(MAX_DELAY_SECONDS, MESSAGES.usageLimitDelaySeconds)
+      .min(MIN_DELAY_SECONDS, MESSAGES.usageLimitDelayTooShort)
+      .max(MAX_DELAY_SECONDS, MESSAGES.usageLimitDelayTooLong)
       .nullable(),
     action: z.enum(CODE_ACTIONS, { error: MESSAGES.action }),
     usernamePrefix: text(USERNAME_PREFIX, MESSAGES.usernamePrefix).nullable(),

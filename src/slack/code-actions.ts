@@ -7,7 +7,7 @@ import { installUrl, renderQrPng } from '../codes/qr.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import type { AppHome } from './app-home.js';
-import { blankDraft, draftOf, type EditorContext } from './editor-form.js';
+import { blankDraft, draftOf, type EditorContext, settingsOf } from './editor-form.js';
 import type { LiveCards } from './live-cards.js';
 import type { RoleConfig } from './roles.js';
 import { isUsable, qrAltText } from './views/channel-card.js';
@@ -57,6 +57,8 @@ export async function openEditor(
     version: code?.version ?? null,
     channelId: request.channelId,
     generation: 0,
+    // A new code holds the defaults of no action yet; an edit remembers what it showed.
+    ...(code ? { seen: settingsOf(code) } : { defaultsOf: null }),
   };
   const draft = code ? draftOf(code) : blankDraft(generateCode());
   await request.client.views.open({

@@ -11,6 +11,7 @@ export const CALLBACKS = {
 export const ACTIONS = {
   generateCode: 'editor_generate_code',
   chooseAction: 'editor_choose_action',
+  chooseExpiry: 'editor_choose_expiry',
   listPrevious: 'list_previous',
   listNext: 'list_next',
   codeMenu: 'code_menu',
@@ -24,13 +25,22 @@ export const ACTIONS = {
   deleteCancel: 'delete_cancel',
   adminRemove: 'admin_remove',
   adminCancel: 'admin_cancel',
+  /** Share, Show QR and Edit under a confirmation; each button's ID is `code_button.<verb>`. */
+  codeButton: /^code_button\.[a-z]+$/,
 } as const;
+
+/** Buttons in one actions block need IDs of their own; the value (`verb:recordId`) says what to do. */
+export const codeButtonId = (verb: CodeMenuVerb) => `code_button.${verb}`;
 
 /** The editor's input blocks. The code's and the target's carry a suffix so that views.update can reset them. */
 export const EDITOR_BLOCKS = {
   description: 'description',
   code: 'code',
   expiresAt: 'expires_at',
+  /** The date-time picker, shown only when "Expires after" is "a date". */
+  expiresOn: 'expires_on',
+  /** The notice at the top when someone else saved the code meanwhile. */
+  notice: 'notice',
   usageLimit: 'usage_limit',
   usageLimitDelay: 'usage_limit_delay',
   action: 'action',

@@ -240,9 +240,17 @@ describe('parseCodeInput', () => {
       expect(parseCodeInput({ usageLimitDelaySeconds })).toEqual({ usageLimitDelaySeconds });
     });
 
-    it.each([0, 59, 31_536_001, 90.5, -60, '120'])('refuses %j', (usageLimitDelaySeconds) => {
-      const fields = rejectedFields({ usageLimitDelaySeconds });
-      expect(Object.keys(fields)).toEqual(['usageLimitDelaySeconds']);
+    it.each([
+      [0, 'at least 1 minute'],
+      [59, 'at least 1 minute'],
+      [-60, 'at least 1 minute'],
+      [31_536_001, 'at most 365 days'],
+      [90.5, MESSAGES.usageLimitDelaySeconds],
+      ['120', MESSAGES.usageLimitDelaySeconds],
+    ])('refuses %j with “%s”', (usageLimitDelaySeconds, message) => {
+      expect(rejectedFields({ usageLimitDelaySeconds })).toEqual({
+        usageLimitDelaySeconds: message,
+      });
     });
   });
 
@@ -431,7 +439,7 @@ describe('resolveSettings when creating', () => {
       const fields = fieldErrors(() =>
         resolveSettings({ ...validCreate(), expiresAt: PAST }, null, NOW),
       );
-      expect(fields).toEqual({ expiresAt: 'must be in the future' });
+      expect(fields).toEqual({ expiresAt: 'a date in the future' });
     });
 
     it('refuses now itself (the code may not be used at that instant)', () => {
@@ -607,7 +615,7 @@ describe('resolveSettings when editing', () => {
       const fields = fieldErrors(() =>
         resolveSettings({ expiresAt: '2026-01-02T00:00:00Z' }, expired, NOW),
       );
-      expect(fields).toEqual({ expiresAt: 'must be in the future' });
+      expect(fields).toEqual({ expiresAt: 'a date in the future' });
     });
 
     it('accepts changing it to the future', () => {

@@ -250,7 +250,8 @@ describe('edit', () => {
     expect(textOf(view.title)).toContain('Edit');
     expect(block(view, 'description').element?.initial_value).toBe('Warehouse scanners');
     expect(block(view, codeBlockOf(view)).element?.initial_value).toBe('ABCD-EFGH-JKMN');
-    expect(block(view, 'expires_at').element?.initial_date_time).toBe(Math.floor(expiresAt / 1000));
+    expect(block(view, 'expires_at').element?.initial_option?.value).toBe('date');
+    expect(block(view, 'expires_on').element?.initial_date_time).toBe(Math.floor(expiresAt / 1000));
     expect(block(view, 'usage_limit').element?.initial_value).toBe('50');
     expect(block(view, 'usage_limit_delay').element?.initial_value).toBe('2h');
     expect(block(view, 'action').element?.initial_option?.value).toBe('create_device');

@@ -24,14 +24,18 @@ import {
   type EditorContext,
   type EditorDraft,
   type ElementState,
+  EXPIRY_MESSAGES,
+  type ExpiryChoice,
   encodeContext,
   inputOf,
   readDraft,
   type StateValues,
+  settingsOf,
+  swapActionDefaults,
   targetBlockId,
 } from '../../src/slack/editor-form.js';
 import { ACTIONS, EDITOR_BLOCKS, INPUT } from '../../src/slack/ids.js';
-import { buildEditorModal } from '../../src/slack/views/editor-modal.js';
+import { buildEditorModal, conflictNotice } from '../../src/slack/views/editor-modal.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const DAY = 86_400_000;
@@ -78,6 +82,7 @@ function stateValues(fields: {
   description?: string | null;
   code?: string | null;
   codeBlock?: string;
+  expiry?: ExpiryChoice | null;
   expiresAtSeconds?: number | null;
   usageLimit?: string | null;
   delay?: string | null;
@@ -91,7 +96,10 @@ function stateValues(fields: {
     [EDITOR_BLOCKS.description]: text(fields.description),
     [fields.codeBlock ?? 'code.0']: text(fields.code),
     [EDITOR_BLOCKS.expiresAt]: {
-      [INPUT]: { type: 'datetimepicker', selected_date_time: fields.expiresAtSeconds ?? null },
+      [ACTIONS.chooseExpiry]: {
+        type: 'static_select',
+        selected_option: fields.expiry ? { value: fields.expiry } : null,
+      },
     },
     [EDITOR_BLOCKS.usageLimit]: {
       [INPUT]: { type: 'number_input', value: fields.usageLimit ?? null },
@@ -104,6 +112,11 @@ function stateValues(fields: {
       },
     },
   };
+  if (fields.expiry === 'date') {
+    values[EDITOR_BLOCKS.expiresOn] = {
+      [INPUT]: { type: 'datetimepicker', selected_date_time: fields.expiresAtSeconds ?? null },
+    };
+  }
   for (const [action, value] of Object.entries(fields.targets ?? {})) {
     values[`target.${action}`] = text(value);
   }
@@ -124,7 +137,7 @@ function untouchedState(view: ModalView): StateValues {
       state.value = (element.initial_value as string | undefined) ?? null;
     } else if (element.type === 'datetimepicker') {
       state.selected_date_time = (element.initial_date_time as number | undefined) ?? null;
-    } else if (element.type === 'radio_buttons') {
+    } else if (element.type === 'radio_buttons' || element.type === 'static_select') {
       state.selected_option = (element.initial_option as { value: string } | undefined) ?? null;
     }
     values[block.block_id] = { [element.action_id]: state };
@@ -142,6 +155,7 @@ describe('readDraft', () => {
     expect(readDraft(stateValues({}))).toEqual({
       description: '',
       code: '',
+      expiry: null,
       expiresAt: null,
       usageLimit: '',
       usageLimitDelay: '',
@@ -155,6 +169,7 @@ describe('readDraft', () => {
       description: 'Front desk',
       code: 'abcd-efgh',
       codeBlock: 'code.3',
+      expiry: 'date',
       expiresAtSeconds: 1_800_000_000,
       usageLimit: '50',
       delay: '2h',
@@ -164,6 +179,7 @@ describe('readDraft', () => {
     expect(readDraft(values)).toEqual({
       description: 'Front desk',
       code: 'abcd-efgh',
+      expiry: 'date',
       expiresAt: 1_800_000_000_000,
       usageLimit: '50',
       usageLimitDelay: '2h',
@@ -213,7 +229,7 @@ describe('readDraft', () => {
 
 describe('inputOf', () => {
   it('sends empty fields as null, so that they are cleared', () => {
-    const { input, fields } = inputOf(draft({ description: '   ' }));
+    const { input, fields } = inputOf(draft({ description: '   ', expiry: 'never' }), null, NOW);
     expect(fields).toEqual({});
     expect(input).toEqual({
       description: null,
@@ -233,12 +249,15 @@ describe('inputOf', () => {
       draft({
         description: '  Front desk ',
         code: ' abcd-efgh ',
+        expiry: 'date',
         expiresAt: Date.UTC(2026, 5, 1, 8, 30),
         usageLimit: ' 50 ',
         usageLimitDelay: '2h',
         action: 'create_account_and_device',
         target: ' acme- ',
       }),
+      null,
+      NOW,
     );
     expect(fields).toEqual({});
     expect(input).toEqual({
@@ -256,7 +275,11 @@ describe('inputOf', () => {
 
   it('makes a usage limit that is not a whole number NaN, which the rules refuse', () => {
     for (const text of ['abc', '1.5', '-3', '1e3', '50 uses']) {
-      const { input } = inputOf(draft({ usageLimit: text, action: 'create_device', target: 'a' }));
+      const { input } = inputOf(
+        draft({ usageLimit: text, action: 'create_device', target: 'a' }),
+        null,
+        NOW,
+      );
       expect(input.usageLimit, text).toBeNaN();
       let thrown: unknown;
       try {
@@ -278,7 +301,11 @@ describe('inputOf', () => {
       [' 12H ', 43_200],
     ];
     for (const [text, seconds] of cases) {
-      const { input, fields } = inputOf(draft({ usageLimit: '5', usageLimitDelay: text }));
+      const { input, fields } = inputOf(
+        draft({ usageLimit: '5', usageLimitDelay: text }),
+        null,
+        NOW,
+      );
       expect(fields, text).toEqual({});
       expect(input.usageLimitDelaySeconds, text).toBe(seconds);
     }
@@ -286,7 +313,11 @@ describe('inputOf', () => {
 
   it('names a delay it cannot read on usageLimitDelaySeconds', () => {
     for (const text of ['soon', '2 hours', '1.5h', '-1h', 'h']) {
-      const { input, fields } = inputOf(draft({ usageLimit: '5', usageLimitDelay: text }));
+      const { input, fields } = inputOf(
+        draft({ usageLimit: '5', usageLimitDelay: text }),
+        null,
+        NOW,
+      );
       expect(fields, text).toEqual({ usageLimitDelaySeconds: DELAY_MESSAGE });
       expect(input.usageLimitDelaySeconds, text).toBeNull();
     }
@@ -294,7 +325,7 @@ describe('inputOf', () => {
 
   it('sets the chosen action’s target and clears the others', () => {
     for (const action of CODE_ACTIONS) {
-      const { input } = inputOf(draft({ action, target: 'target-1' }));
+      const { input } = inputOf(draft({ action, target: 'target-1' }), null, NOW);
       expect(input.action).toBe(action);
       for (const field of TARGET_FIELDS) {
         expect(input[field], `${action} ${field}`).toBe(
@@ -305,7 +336,7 @@ describe('inputOf', () => {
   });
 
   it('sends an empty target as null, so the rules ask for it', () => {
-    const { input } = inputOf(draft({ action: 'create_device', target: '  ' }));
+    const { input } = inputOf(draft({ action: 'create_device', target: '  ' }), null, NOW);
     expect(input.accountId).toBeNull();
     let thrown: unknown;
     try {
@@ -320,12 +351,15 @@ describe('inputOf', () => {
     const { input, fields } = inputOf(
       draft({
         description: 'Lobby',
+        expiry: 'date',
         expiresAt: NOW + DAY,
         usageLimit: '10',
         usageLimitDelay: '30m',
         action: 'use_existing_device',
         target: 'dev_1',
       }),
+      null,
+      NOW,
     );
     expect(fields).toEqual({});
     expect(resolveSettings(parseCodeInput(input), null, NOW)).toEqual({
@@ -348,6 +382,7 @@ describe('blockOfField', () => {
     expect(blockOfField('description', d, CONTEXT)).toBe('description');
     expect(blockOfField('code', d, CONTEXT)).toBe('code.3');
     expect(blockOfField('expiresAt', d, CONTEXT)).toBe('expires_at');
+    expect(blockOfField('expiresAt', { ...d, expiry: 'date' }, CONTEXT)).toBe('expires_on');
     expect(blockOfField('usageLimit', d, CONTEXT)).toBe('usage_limit');
     expect(blockOfField('usageLimitDelaySeconds', d, CONTEXT)).toBe('usage_limit_delay');
     expect(blockOfField('action', d, CONTEXT)).toBe('action');
@@ -361,8 +396,11 @@ describe('blockOfField', () => {
   it('names a block the modal has, for every field the rules know', () => {
     const ruleFields = Object.keys(codeInputSchema.shape);
     expect(ruleFields.length).toBeGreaterThanOrEqual(9);
-    for (const action of [null, ...CODE_ACTIONS]) {
-      const d = draft({ action });
+    const cases = [null, ...CODE_ACTIONS].flatMap((action) =>
+      (['7d', 'date', 'never'] as const).map((expiry) => ({ action, expiry })),
+    );
+    for (const { action, expiry } of cases) {
+      const d = draft({ action, expiry });
       const blockIds = buildEditorModal(d, CONTEXT).blocks.map((b) => b.block_id);
       for (const field of [...ruleFields, 'body']) {
         const block = blockOfField(field, d, CONTEXT);
@@ -398,7 +436,7 @@ describe('draftOf', () => {
   it('round-trips a code through inputOf for every action', () => {
     for (const action of CODE_ACTIONS) {
       const code = codeFor(action);
-      const { input, fields } = inputOf(draftOf(code));
+      const { input, fields } = inputOf(draftOf(code), null, NOW);
       expect(fields).toEqual({});
       expect(input).toEqual({
         code: code.code,
@@ -426,7 +464,7 @@ describe('draftOf', () => {
         usageLimit: usageLimitDelaySeconds === null ? null : 1,
         usageLimitDelaySeconds,
       });
-      const { input, fields } = inputOf(draftOf(code));
+      const { input, fields } = inputOf(draftOf(code), null, NOW);
       expect(fields).toEqual({});
       expect(input).toMatchObject({
         description: null,
@@ -444,7 +482,7 @@ describe('draftOf', () => {
       const view = buildEditorModal(draftOf(code), context);
       const read = readDraft(untouchedState(view));
       expect(read).toEqual(draftOf(code));
-      expect(inputOf(read)).toEqual(inputOf(draftOf(code)));
+      expect(inputOf(read, code, NOW)).toEqual(inputOf(draftOf(code), code, NOW));
     }
   });
 
@@ -454,7 +492,7 @@ describe('draftOf', () => {
     const context = { id: code.id, version: code.version, channelId: null, generation: 0 };
     const view = buildEditorModal(draftOf(code), context);
     const read = { ...readDraft(untouchedState(view)), description: 'Renamed' };
-    const { input } = inputOf(read, code);
+    const { input } = inputOf(read, code, NOW);
     let settings: unknown;
     let refused: unknown = {};
     try {
@@ -470,10 +508,115 @@ describe('draftOf', () => {
     const code = codeFor('use_existing_device', { expiresAt: NOW - DAY });
     const context = { id: code.id, version: code.version, channelId: null, generation: 0 };
     const view = buildEditorModal(draftOf(code), context);
-    const { input } = inputOf({ ...readDraft(untouchedState(view)), usageLimit: '99' }, code);
+    const { input } = inputOf({ ...readDraft(untouchedState(view)), usageLimit: '99' }, code, NOW);
     expect(resolveSettings(parseCodeInput(input), code, NOW)).toMatchObject({
       usageLimit: 99,
       expiresAt: code.expiresAt,
     });
+  });
+});
+
+describe('an editor opened before the expiry presets', () => {
+  const legacy = (seconds: number | null): StateValues => {
+    const values = stateValues({ action: 'create_device', targets: { create_device: 'a-1' } });
+    values[EDITOR_BLOCKS.expiresAt] = {
+      [INPUT]: { type: 'datetimepicker', selected_date_time: seconds },
+    };
+    return values;
+  };
+
+  it('reads its picker as “a date”, or “never” when empty, and shows errors on that picker', () => {
+    const dated = readDraft(legacy(1_800_000_000));
+    expect(dated).toMatchObject({ expiry: 'date', expiresAt: 1_800_000_000_000, pickerOnly: true });
+    expect(blockOfField('expiresAt', dated, CONTEXT)).toBe(EDITOR_BLOCKS.expiresAt);
+    expect(inputOf(dated, null, NOW).input.expiresAt).toBe(
+      new Date(1_800_000_000_000).toISOString(),
+    );
+    const never = readDraft(legacy(null));
+    expect(never).toMatchObject({ expiry: 'never', expiresAt: null });
+    expect(inputOf(never, null, NOW).input.expiresAt).toBeNull();
+  });
+});
+
+describe('expiry choices', () => {
+  it('counts a preset from now, and refuses “a date” without one or no choice at all', () => {
+    expect(inputOf(draft({ expiry: '90d' }), null, NOW).input.expiresAt).toBe(
+      new Date(NOW + 90 * DAY).toISOString(),
+    );
+    expect(inputOf(draft({ expiry: 'date', expiresAt: null }), null, NOW).fields).toEqual({
+      expiresAt: EXPIRY_MESSAGES.noDate,
+    });
+    expect(inputOf(draft({ expiry: null }), null, NOW).fields).toEqual({
+      expiresAt: EXPIRY_MESSAGES.none,
+    });
+  });
+});
+
+describe('swapActionDefaults', () => {
+  const creating = (): EditorContext => ({ ...CONTEXT, defaultsOf: null });
+
+  it('gives each action its defaults while the fields hold the previous ones', () => {
+    const context = creating();
+    const d = draft({ action: 'use_existing_device' });
+    swapActionDefaults(d, context);
+    expect([d.expiry, d.usageLimit, context.defaultsOf]).toEqual([
+      '7d',
+      '1',
+      'use_existing_device',
+    ]);
+    d.action = 'create_account_and_device';
+    swapActionDefaults(d, context);
+    expect([d.expiry, d.usageLimit]).toEqual(['30d', '']);
+  });
+
+  it('keeps what was chosen, and never touches an existing code', () => {
+    const context = creating();
+    const own = draft({ action: 'use_existing_device', expiry: 'never', usageLimit: '' });
+    swapActionDefaults(own, context);
+    expect([own.expiry, own.usageLimit]).toEqual(['never', '1']);
+    const editing = { ...CONTEXT, id: 'x', version: 2 };
+    const existing = draft({ action: 'use_existing_device' });
+    swapActionDefaults(existing, editing);
+    expect([existing.expiry, existing.usageLimit]).toEqual(['7d', '']);
+  });
+});
+
+describe('the context’s extras', () => {
+  it('round-trips the defaults in force and the settings seen, and drops a malformed seen', () => {
+    const seen = settingsOf(makeCode());
+    const context: EditorContext = { ...CONTEXT, defaultsOf: 'create_device', seen };
+    expect(decodeContext(encodeContext(context))).toEqual(context);
+    expect(decodeContext(JSON.stringify({ ...context, seen: { code: 5 } }))).toEqual({
+      ...CONTEXT,
+      defaultsOf: 'create_device',
+    });
+    expect(settingsOf(makeCode())).not.toHaveProperty('timesUsed');
+  });
+});
+
+describe('conflictNotice', () => {
+  it('names each changed setting old → new, escaped, within a section’s 3000 characters', () => {
+    const seen = makeCode({ description: '<&>'.repeat(66) });
+    const latest = makeCode({
+      description: '&'.repeat(200),
+      code: 'NEW-CODE-0001',
+      usageLimit: null,
+      usageLimitDelaySeconds: null,
+      updatedBy: 'U0OTHER',
+    });
+    const text = conflictNotice(latest, seen);
+    expect(text.length).toBeLessThanOrEqual(3000);
+    expect(text).toContain('<@U0OTHER>');
+    expect(text).toContain('Installation code: “ABCD-EFGH-JKMN” → “NEW-CODE-0001”');
+    expect(text).toContain('Usage limit: 50 → none');
+    expect(text).toContain('Usage limit delay: 2h → none');
+    expect(text).not.toContain('<&>');
+    expect(text).not.toMatch(/Action:|Expires after:/);
+  });
+
+  it('says only who and when without what the editor saw', () => {
+    const text = conflictNotice(makeCode({ updatedBy: 'api' }), undefined);
+    expect(text).toMatch(/^:warning: \*The API saved this code <!date\^/);
+    expect(text).not.toContain('→');
   });
 });

@@ -12,6 +12,7 @@ import { CHANNEL, OUTSIDER, type SlackHarness, STAFF } from '../support/slack-se
 import {
   block,
   blockIds,
+  blocksOf,
   button,
   CODE_FORMAT,
   codeBlockOf,
@@ -20,6 +21,7 @@ import {
   GROUP,
   initialCode,
   listedIds,
+  responseTo,
   settle,
   sleep,
   textOf,
@@ -69,6 +71,36 @@ async function chooseAction(view: FakeSlackView, entry: EditorEntry): Promise<Fa
   expect(update.args.view_id).toBe(view.id);
   expect(update.args.hash).toBe(view.hash);
   return h.fake.views.get(view.id) as FakeSlackView;
+}
+
+/** Chooses `entry.expiry` under "Expires after" and gives the view Slack holds after the app's update. */
+async function chooseExpiry(view: FakeSlackView, entry: EditorEntry): Promise<FakeSlackView> {
+  const before = h.fake.callsTo('views.update').length;
+  const answer = await slack.blockAction({
+    userId: STAFF,
+    actionId: 'editor_choose_expiry',
+    blockId: 'expires_at',
+    type: 'static_select',
+    selectedOption: option(String(entry.expiry)),
+    view: typed(view, editorValues(view, entry)),
+  });
+  expect(answer.status).toBe(200);
+  await h.fake.waitForCall(
+    'views.update',
+    (c) => h.fake.callsTo('views.update').indexOf(c) >= before,
+  );
+  return h.fake.views.get(view.id) as FakeSlackView;
+}
+
+/** Every error message of an answer, and none of them in the API's words (an action's ID, seconds). */
+function errorMessages(answer: Record<string, unknown>): Record<string, string> {
+  expect(answer.response_action).toBe('errors');
+  const errors = answer.errors as Record<string, string>;
+  for (const message of Object.values(errors)) {
+    expect(message).not.toMatch(/create_account_and_device|create_device|use_existing_device/);
+    expect(message).not.toMatch(/editor_|seconds|usageLimit|expiresAt/);
+  }
+  return errors;
 }
 
 describe('Generate new code', () => {
@@ -153,40 +185,53 @@ describe('choosing an action', () => {
 });
 
 describe('saving', () => {
-  it('shows every invalid value on its own field, and writes nothing', async () => {
+  it('shows every invalid value on its own field in its own words, and writes nothing', async () => {
     const opened = await openEditor();
-    const withTarget = await chooseAction(opened, {
-      code: initialCode(opened),
-      action: 'create_account_and_device',
-    });
-    const answer = await submit(withTarget, {
+    const entry = { code: initialCode(opened), action: 'create_account_and_device' };
+    const withTarget = await chooseAction(opened, entry);
+    const withDate = await chooseExpiry(withTarget, { ...entry, expiry: 'date' });
+    expect(block(withDate, 'expires_on').element?.type).toBe('datetimepicker');
+    const answer = await submit(withDate, {
       code: 'ab',
+      expiry: 'date',
       expiresAt: Math.floor(Date.now() / 1000) - 3600,
       usageLimit: '0',
       usageLimitDelay: 'soon',
       action: 'create_account_and_device',
       target: 'ACME!',
     });
-    expect(answer.response_action).toBe('errors');
-    const errors = answer.errors as Record<string, string>;
-    expect(Object.keys(errors).sort()).toEqual(
-      [
-        codeBlockOf(withTarget),
-        'expires_at',
-        'usage_limit',
-        'usage_limit_delay',
-        'target.create_account_and_device',
-      ].sort(),
-    );
-    for (const message of Object.values(errors)) expect(message).toEqual(expect.any(String));
+    expect(errorMessages(answer)).toEqual({
+      [codeBlockOf(withDate)]:
+        '4–64 letters, digits, - and _, of which at least 4 letters or digits',
+      expires_on: 'a date in the future',
+      usage_limit: 'a whole number, 1 or more',
+      usage_limit_delay: 'a duration like 30m, 12h or 7d, from 1 minute to 365 days',
+      'target.create_account_and_device': '1–32 of a-z 0-9 . _ -',
+    });
+    expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
+  });
+
+  it.each([
+    ['30s', 'at least 1 minute'],
+    ['59s', 'at least 1 minute'],
+    ['366d', 'at most 365 days'],
+  ])('a delay of %s is refused with “%s”', async (usageLimitDelay, message) => {
+    const opened = await openEditor();
+    const answer = await submit(opened, {
+      code: initialCode(opened),
+      usageLimit: '3',
+      usageLimitDelay,
+      action: 'create_device',
+      target: 'acct-1',
+    });
+    expect(errorMessages(answer)).toEqual({ usage_limit_delay: message });
     expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
   });
 
   it('without an action, the error is on the action', async () => {
     const opened = await openEditor();
     const answer = await submit(opened, { code: initialCode(opened) });
-    expect(answer.response_action).toBe('errors');
-    expect(Object.keys(answer.errors as object)).toEqual(['action']);
+    expect(errorMessages(answer)).toEqual({ action: 'Choose what a device gets with this code.' });
     expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
   });
 
@@ -294,31 +339,87 @@ describe('saving', () => {
     expect(answer).toEqual({});
     expect((await h.service.codes.getCode('new-name-0002')).id).toBe(code.id);
     await expect(h.service.codes.getCode('OLD-NAME-0001')).rejects.toThrow();
+    const confirmation = await h.fake.waitForCall('chat.postEphemeral');
+    expect(confirmation.args.text).toBe(
+      'Saved `NEW-NAME-0002`. `OLD-NAME-0001` no longer works; devices must use `NEW-NAME-0002`.',
+    );
   });
 
-  it('saving a stale version tells that someone else changed the code, and changes nothing', async () => {
+  it('a change of case or separators only is no rename: the old text still works', async () => {
+    await create({ code: 'CASE-NAME-0001' });
+    const opened = await openEditor('edit CASE-NAME-0001');
+    const answer = await submit(opened, {
+      code: 'case_name_0001',
+      action: 'create_account_and_device',
+      target: 'acme-',
+    });
+    expect(answer).toEqual({});
+    const confirmation = await h.fake.waitForCall('chat.postEphemeral');
+    expect(confirmation.args.text).toBe('Saved `case_name_0001`.');
+    expect((await h.service.codes.getCode('CASE-NAME-0001')).code).toBe('case_name_0001');
+  });
+
+  it('saving a stale version shows at the top who changed what, keeps what was typed, and changes nothing', async () => {
     const code = await create({ code: 'STALE-0001', description: 'Original' });
     const opened = await openEditor('edit STALE-0001');
     const elsewhere = await h.service.codes.updateCode(
       code,
-      { description: 'Changed elsewhere' },
-      'api',
+      { description: 'Changed elsewhere', usageLimit: 5 },
+      'U0OTHER',
     );
-
-    const answer = await submit(opened, {
+    const mine = {
       description: 'Mine',
       code: 'STALE-0002',
       usageLimit: '3',
       action: 'create_account_and_device',
       target: 'acme-',
-    });
-    expect(answer.response_action).toBe('errors');
-    const messages = Object.values(answer.errors as Record<string, string>);
-    expect(messages.join(' ')).toMatch(/someone else changed/i);
+    };
+
+    const answer = await submit(opened, mine);
+    expect(answer.response_action).toBe('update');
+    expect(answer.errors).toBeUndefined();
+    const again = { ...opened, ...(answer.view as object) } as FakeSlackView;
+    const [notice] = blocksOf(again);
+    expect(notice?.block_id).toBe('notice');
+    const text = String(notice?.text?.text);
+    expect(text).toContain('<@U0OTHER> saved this code <!date^');
+    expect(text).toContain('Description: “Original” → “Changed elsewhere”');
+    expect(text).toContain('Usage limit: none → 5');
+    expect(text).not.toContain('Installation code:');
+    // What was typed stays in the form, and the code field carries no error.
+    expect(block(again, 'description').element?.initial_value).toBe('Mine');
+    expect(initialCode(again)).toBe('STALE-0002');
+    expect(block(again, 'usage_limit').element?.initial_value).toBe('3');
+    expect(JSON.parse(String(again.private_metadata)).version).toBe(elsewhere.version);
     const now = await h.service.codes.getById(code.id);
     expect(now).toEqual(elsewhere);
-    expect(now.code).toBe('STALE-0001');
     await expect(h.service.codes.getCode('STALE-0002')).rejects.toThrow();
+
+    // Having seen their changes, Save again writes mine over theirs.
+    expect(await submit(again, mine)).toEqual({});
+    expect(await h.service.codes.getById(code.id)).toMatchObject({
+      code: 'STALE-0002',
+      description: 'Mine',
+      usageLimit: 3,
+      updatedBy: STAFF,
+    });
+  });
+
+  it('a conflict made through the API is told as the API’s', async () => {
+    const code = await create({ code: 'STALE-0003', expiresAt: null });
+    const opened = await openEditor('edit STALE-0003');
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    await h.service.codes.updateCode(code, { expiresAt }, 'api');
+    const answer = await submit(opened, {
+      code: 'STALE-0003',
+      action: 'create_account_and_device',
+      target: 'acme-',
+    });
+    expect(answer.response_action).toBe('update');
+    const text = textOf((answer.view as { blocks: unknown[] }).blocks[0]);
+    expect(text).toContain('The API saved this code');
+    expect(text).toContain('Expires after: never → <!date^');
+    expect((await h.service.codes.getById(code.id)).expiresAt).toBe(Date.parse(expiresAt));
   });
 
   it('an expired code can still be edited when its expiry is left as it was', async () => {
@@ -330,7 +431,8 @@ describe('saving', () => {
       expiresAt: new Date(expiresAt).toISOString(),
     });
     const opened = await openEditor('edit EXPIRING-0001');
-    const shown = block(opened, 'expires_at').element?.initial_date_time as number;
+    expect(block(opened, 'expires_at').element?.initial_option?.value).toBe('date');
+    const shown = block(opened, 'expires_on').element?.initial_date_time as number;
     expect(shown).toBe(Math.floor(expiresAt / 1000));
     await sleep(expiresAt - Date.now() + 100);
 
@@ -359,6 +461,247 @@ describe('saving', () => {
     expect(answer.response_action).toBe('errors');
     expect(Object.values(answer.errors as object).join(' ')).toMatch(/removed/i);
     expect(await h.service.codes.findById(code.id)).toBeNull();
+  });
+});
+
+describe('a new code’s defaults', () => {
+  const DAY = 86_400_000;
+  const expiryOf = (view: FakeSlackView) =>
+    block(view, 'expires_at').element?.initial_option?.value;
+  const limitOf = (view: FakeSlackView) => block(view, 'usage_limit').element?.initial_value;
+
+  it('asks for the Action first, says what each gives a device, and starts at 7 days, not “never”', async () => {
+    const opened = await openEditor();
+    const inputs = blocksOf(opened).filter((b) => b.type === 'input');
+    expect(inputs[0]?.block_id).toBe('action');
+    expect(inputs.map((b) => b.label?.text)).toEqual([
+      'Action',
+      'Description',
+      'Installation code',
+      'Expires after',
+      'Usage limit',
+      'Usage limit delay',
+    ]);
+    const radios = inputs[0]?.element as unknown as {
+      options: { value: string; description?: { text: string } }[];
+    };
+    for (const choice of radios.options) expect(choice.description?.text).toMatch(/device/i);
+    expect(expiryOf(opened)).toBe('7d');
+    expect(blockIds(opened)).not.toContain('expires_on');
+    expect(textOf(opened.submit)).toContain('Create');
+    expect(textOf(block(opened, 'usage_limit_delay'))).toContain('grace period');
+  });
+
+  it('choosing an action swaps in its defaults where nothing of one’s own was typed', async () => {
+    const opened = await openEditor();
+    const code = initialCode(opened);
+    const reinstall = await chooseAction(opened, {
+      code,
+      expiry: '7d',
+      action: 'use_existing_device',
+    });
+    expect([expiryOf(reinstall), limitOf(reinstall)]).toEqual(['7d', '1']);
+    const group = await chooseAction(reinstall, {
+      code,
+      expiry: '7d',
+      usageLimit: '1',
+      action: 'create_account_and_device',
+    });
+    expect([expiryOf(group), limitOf(group)]).toEqual(['30d', undefined]);
+    const device = await chooseAction(group, { code, expiry: '30d', action: 'create_device' });
+    expect([expiryOf(device), limitOf(device)]).toEqual(['30d', undefined]);
+
+    // What the person chose stays, whatever the action.
+    const own = await chooseAction(device, {
+      code,
+      expiry: '90d',
+      usageLimit: '25',
+      action: 'use_existing_device',
+    });
+    expect([expiryOf(own), limitOf(own)]).toEqual(['90d', '25']);
+  });
+
+  it('editing a code keeps its values when the action changes, and says Save', async () => {
+    await create({ code: 'EDIT-KEEP-0001', expiresAt: null, usageLimit: null });
+    const opened = await openEditor('edit EDIT-KEEP-0001');
+    expect(expiryOf(opened)).toBe('never');
+    expect(blockIds(opened)).not.toContain('expires_on');
+    expect(textOf(opened.submit)).toContain('Save');
+    const changed = await chooseAction(opened, {
+      code: 'EDIT-KEEP-0001',
+      expiry: 'never',
+      action: 'use_existing_device',
+    });
+    expect([expiryOf(changed), limitOf(changed)]).toEqual(['never', undefined]);
+  });
+
+  it('“On a date…” brings in the date picker, and another choice takes it away', async () => {
+    const opened = await openEditor();
+    const code = initialCode(opened);
+    const withDate = await chooseExpiry(opened, { code, expiry: 'date' });
+    expect(expiryOf(withDate)).toBe('date');
+    expect(block(withDate, 'expires_on').element?.type).toBe('datetimepicker');
+    const without = await chooseExpiry(withDate, { code, expiry: '1d' });
+    expect(expiryOf(without)).toBe('1d');
+    expect(blockIds(without)).not.toContain('expires_on');
+  });
+
+  it('saves the defaults of an action as they were shown: a reinstall is used once, within 7 days', async () => {
+    const opened = await openEditor();
+    const code = initialCode(opened) as string;
+    const chosen = await chooseAction(opened, {
+      code,
+      expiry: '7d',
+      action: 'use_existing_device',
+    });
+    const before = Date.now();
+    const answer = await submit(chosen, {
+      code,
+      expiry: expiryOf(chosen),
+      usageLimit: limitOf(chosen),
+      action: 'use_existing_device',
+      target: 'dev-9',
+    });
+    expect(answer).toEqual({});
+    const saved = await h.service.codes.getCode(code);
+    expect(saved.usageLimit).toBe(1);
+    expect(saved.expiresAt).toBeGreaterThanOrEqual(before + 7 * DAY - 1000);
+    expect(saved.expiresAt).toBeLessThanOrEqual(Date.now() + 7 * DAY + 1000);
+  });
+
+  it.each([
+    ['1d', 1],
+    ['30d', 30],
+    ['90d', 90],
+  ])('“%s” expires that many days after saving', async (expiry, days) => {
+    const opened = await openEditor();
+    const code = initialCode(opened) as string;
+    const before = Date.now();
+    expect(await submit(opened, { code, expiry, action: 'create_device', target: 'a-1' })).toEqual(
+      {},
+    );
+    const { expiresAt } = await h.service.codes.getCode(code);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + days * DAY - 1000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + days * DAY + 1000);
+  });
+
+  it('never expiring and unlimited is saved when chosen so', async () => {
+    const opened = await openEditor();
+    const code = initialCode(opened) as string;
+    const answer = await submit(opened, {
+      code,
+      expiry: 'never',
+      usageLimit: null,
+      action: 'create_device',
+      target: 'acct-1',
+    });
+    expect(answer).toEqual({});
+    expect(await h.service.codes.getCode(code)).toMatchObject({
+      expiresAt: null,
+      usageLimit: null,
+    });
+  });
+
+  it('“On a date…” with no date is refused on the picker', async () => {
+    const opened = await openEditor();
+    const code = initialCode(opened);
+    const withDate = await chooseExpiry(opened, { code, expiry: 'date' });
+    const answer = await submit(withDate, {
+      code,
+      expiry: 'date',
+      expiresAt: null,
+      action: 'create_device',
+      target: 'acct-1',
+    });
+    expect(Object.keys(errorMessages(answer))).toEqual(['expires_on']);
+    expect((await h.service.codes.listCodes({ limit: 10 })).codes).toHaveLength(0);
+  });
+});
+
+describe('the confirmation of a save', () => {
+  /** Creates a code through the editor and gives it with the confirmation's buttons. */
+  async function createThroughEditor() {
+    const opened = await openEditor();
+    const code = initialCode(opened) as string;
+    expect(await submit(opened, { code, action: 'create_device', target: 'acct-1' })).toEqual({});
+    const confirmation = await h.fake.waitForCall('chat.postEphemeral');
+    const saved = await h.service.codes.getCode(code);
+    return { saved, message: confirmation.args as { text?: string; blocks?: unknown } };
+  }
+
+  const press = (actionId: string, value: string) =>
+    slack.blockAction({
+      userId: STAFF,
+      actionId,
+      blockId: 'saved',
+      value,
+      channelId: CHANNEL,
+      ephemeral: true,
+    });
+
+  it('offers Share, Show QR and Edit, each naming the code’s record', async () => {
+    const { saved, message } = await createThroughEditor();
+    expect(message.text).toBe(`Created \`${saved.code}\`.`);
+    expect(
+      ['share', 'qr', 'edit'].map((verb) => {
+        const found = button(message, `code_button.${verb}`);
+        return [found?.text?.text, found?.value];
+      }),
+    ).toEqual([
+      ['Share', `share:${saved.id}`],
+      ['Show QR', `qr:${saved.id}`],
+      ['Edit', `edit:${saved.id}`],
+    ]);
+  });
+
+  it('Show QR sends the QR into the requester’s DM', async () => {
+    const { saved, message } = await createThroughEditor();
+    const qr = button(message, 'code_button.qr');
+    await press('code_button.qr', String(qr?.value));
+    const upload = await h.fake.waitForUpload();
+    expect(upload.channelId).toBe(`D${STAFF}`);
+    expect(decodeQr(upload.bytes)).toBe(saved.code);
+  });
+
+  it('Share posts the card into the channel', async () => {
+    const { saved, message } = await createThroughEditor();
+    h.fake.inviteBot(CHANNEL);
+    await press('code_button.share', String(button(message, 'code_button.share')?.value));
+    const upload = await h.fake.waitForUpload();
+    expect(upload.channelId).toBe(CHANNEL);
+    expect(decodeQr(upload.bytes)).toBe(saved.code);
+  });
+
+  it('Edit opens the editor on the code', async () => {
+    const { saved, message } = await createThroughEditor();
+    const pressed = await press(
+      'code_button.edit',
+      String(button(message, 'code_button.edit')?.value),
+    );
+    const open = await h.fake.waitForCall(
+      'views.open',
+      (c) => c.args.trigger_id === pressed.triggerId,
+    );
+    const editor = h.fake.lastView('code_editor') as FakeSlackView;
+    expect(open).toBeDefined();
+    expect(initialCode(editor)).toBe(saved.code);
+    expect(JSON.parse(String(editor.private_metadata)).id).toBe(saved.id);
+  });
+
+  it('someone not on the staff pressing a button is told so, and gets nothing done', async () => {
+    const { message } = await createThroughEditor();
+    const pressed = await slack.blockAction({
+      userId: OUTSIDER,
+      actionId: 'code_button.qr',
+      blockId: 'saved',
+      value: String(button(message, 'code_button.qr')?.value),
+      channelId: CHANNEL,
+      ephemeral: true,
+    });
+    const refusal = await responseTo(h.fake, pressed.responseUrlId);
+    expect(textOf(refusal.body)).toMatch(/support team only/);
+    await settle();
+    expect(h.fake.uploads).toHaveLength(0);
   });
 });
 

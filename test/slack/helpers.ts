@@ -148,6 +148,8 @@ export function typed(view: FakeSlackView, values: StateValues) {
 export interface EditorEntry {
   description?: string | null;
   code?: string | null;
+  /** "Expires after": `1d` … `90d`, `date` or `never`; by default `date` when expiresAt is given, else `never`. */
+  expiry?: string | null;
   expiresAt?: number | null;
   usageLimit?: string | null;
   usageLimitDelay?: string | null;
@@ -157,14 +159,19 @@ export interface EditorEntry {
 
 /** The editor's state values as Slack sends them, for the editor `view` (its code block id). */
 export function editorValues(view: FakeSlackView, entry: EditorEntry): StateValues {
+  const expiry =
+    entry.expiry === undefined ? (entry.expiresAt != null ? 'date' : 'never') : entry.expiry;
   const values: StateValues = {
     description: { value: field.text(entry.description ?? null) },
     [codeBlockOf(view)]: { value: field.text(entry.code ?? null) },
-    expires_at: { value: field.dateTime(entry.expiresAt ?? null) },
+    expires_at: { editor_choose_expiry: field.select(expiry) },
     usage_limit: { value: field.number(entry.usageLimit ?? null) },
     usage_limit_delay: { value: field.text(entry.usageLimitDelay ?? null) },
     action: { editor_choose_action: field.radio(entry.action ?? null) },
   };
+  if (expiry === 'date') {
+    values.expires_on = { value: field.dateTime(entry.expiresAt ?? null) };
+  }
   if (entry.action) values[`target.${entry.action}`] = { value: field.text(entry.target ?? null) };
   return values;
 }

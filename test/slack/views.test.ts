@@ -76,6 +76,8 @@ function slackLimitProblems(surface: Surface): string[] {
   const checkOption = (where: string, option: unknown) => {
     const o = option as Json;
     checkText(`${where} text`, o.text, 75, ['plain_text']);
+    if (o.description !== undefined)
+      checkText(`${where} description`, o.description, 75, ['plain_text']);
     if (typeof o.value !== 'string' || o.value.length === 0) fail(where, 'option without value');
     else if (o.value.length > 150) fail(where, `option value of ${o.value.length} (max 150)`);
   };
@@ -110,25 +112,12 @@ function slackLimitProblems(surface: Surface): string[] {
         });
         break;
       }
+      case 'radio_buttons':
       case 'static_select': {
         const options = e.options as unknown[];
-        if (options.length < 1 || options.length > 100)
-          fail(where, `static select with ${options.length} options (1–100)`);
-        options.forEach((o, i) => {
-          checkOption(`${where} option ${i}`, o);
-        });
-        checkText(`${where} placeholder`, e.placeholder, 150, ['plain_text']);
-        if (
-          e.initial_option !== undefined &&
-          !options.some((o) => isDeepEqual(o, e.initial_option))
-        )
-          fail(where, 'initial_option is not one of the options');
-        break;
-      }
-      case 'radio_buttons': {
-        const options = e.options as unknown[];
-        if (options.length < 1 || options.length > 10)
-          fail(where, `radio buttons with ${options.length} options (1–10)`);
+        const most = e.type === 'radio_buttons' ? 10 : 100;
+        if (options.length < 1 || options.length > most)
+          fail(where, `${String(e.type)} with ${options.length} options (1–${most})`);
         options.forEach((o, i) => {
           checkOption(`${where} option ${i}`, o);
         });
@@ -659,8 +648,10 @@ describe('buildEditorModal', () => {
     expect(generate?.text).toEqual({ type: 'plain_text', text: 'Generate new code' });
 
     expect(labelOf(view, EDITOR_BLOCKS.expiresAt)).toBe('Expires after');
-    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).type).toBe('datetimepicker');
-    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).initial_date_time).toBeUndefined();
+    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).type).toBe('static_select');
+    // A new code does not start as "never": the picker comes only with "a date".
+    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).initial_option).toMatchObject({ value: '7d' });
+    expect(view.blocks.some((b) => b.block_id === EDITOR_BLOCKS.expiresOn)).toBe(false);
 
     expect(labelOf(view, EDITOR_BLOCKS.usageLimit)).toBe('Usage limit');
     expect(elementOf(view, EDITOR_BLOCKS.usageLimit)).toMatchObject({
@@ -737,12 +728,15 @@ describe('buildEditorModal', () => {
     const view = buildEditorModal(draftOf(code), context);
     expect(elementOf(view, EDITOR_BLOCKS.description).initial_value).toBe('Front desk');
     expect(elementOf(view, 'code.0').initial_value).toBe(code.code);
-    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).initial_date_time).toBe(
+    expect(elementOf(view, EDITOR_BLOCKS.expiresAt).initial_option).toMatchObject({
+      value: 'date',
+    });
+    expect(elementOf(view, EDITOR_BLOCKS.expiresOn).initial_date_time).toBe(
       Date.UTC(2026, 2, 1, 9, 30) / 1000,
     );
     expect(elementOf(view, EDITOR_BLOCKS.usageLimit).initial_value).toBe('50');
     expect(elementOf(view, EDITOR_BLOCKS.usageLimitDelay).initial_value).toBe('2h');
-    expect(elementOf(view, EDITOR_BLOCKS.action).initial_option).toEqual({
+    expect(elementOf(view, EDITOR_BLOCKS.action).initial_option).toMatchObject({
       text: { type: 'plain_text', text: ACTION_LABEL.create_device },
       value: 'create_device',
     });

@@ -119,6 +119,7 @@ function decide(deps: ListenerDeps, remove: boolean) {
 
 export function registerCodeActions(app: App, deps: ListenerDeps) {
   app.action(ACTIONS.codeMenu, staffOnly(deps), codeMenu(deps));
+  app.action(ACTIONS.codeButton, staffOnly(deps), codeMenu(deps));
   app.action(ACTIONS.listPrevious, staffOnly(deps), listPage(deps));
   app.action(ACTIONS.listNext, staffOnly(deps), listPage(deps));
   app.action(ACTIONS.homeCreate, staffOnly(deps), async (args: ActionArgs) => {

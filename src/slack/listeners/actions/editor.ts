@@ -1,6 +1,13 @@
 import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { generateCode } from '../../../codes/code-text.js';
-import { decodeContext, readDraft, type StateValues } from '../../editor-form.js';
+import {
+  decodeContext,
+  type EditorContext,
+  type EditorDraft,
+  readDraft,
+  type StateValues,
+  swapActionDefaults,
+} from '../../editor-form.js';
 import { ACTIONS } from '../../ids.js';
 import { stateValuesOf } from '../../payload.js';
 import { buildEditorModal } from '../../views/editor-modal.js';
@@ -15,7 +22,7 @@ type EditorActionArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockActio
  */
 function updateEditor(
   deps: ListenerDeps,
-  change: (draft: ReturnType<typeof readDraft>) => { regenerate: boolean },
+  change: (draft: EditorDraft, context: EditorContext) => void,
 ) {
   return async ({ ack, body, client }: EditorActionArgs) => {
     await ack();
@@ -23,7 +30,7 @@ function updateEditor(
     if (!view) return;
     const draft = readDraft(stateValuesOf<StateValues>(view));
     const context = decodeContext(view.private_metadata);
-    if (change(draft).regenerate) context.generation++;
+    change(draft, context);
     try {
       await client.views.update({
         view_id: view.id,
@@ -42,15 +49,18 @@ export function registerEditorActions(app: App, deps: ListenerDeps) {
   app.action(
     ACTIONS.generateCode,
     staffOnly(deps),
-    updateEditor(deps, (draft) => {
+    updateEditor(deps, (draft, context) => {
       draft.code = generateCode();
-      return { regenerate: true };
+      context.generation++;
     }),
   );
-  // The radio button's new value is already in the view's state: rebuilding swaps in its field.
+  // The radio button's new value is already in the view's state: rebuilding swaps in its field,
+  // and, for a new code, the action's defaults where nothing of one's own was typed.
+  app.action(ACTIONS.chooseAction, staffOnly(deps), updateEditor(deps, swapActionDefaults));
+  // "A date" brings in the date-time picker; any other choice takes it away.
   app.action(
-    ACTIONS.chooseAction,
+    ACTIONS.chooseExpiry,
     staffOnly(deps),
-    updateEditor(deps, () => ({ regenerate: false })),
+    updateEditor(deps, () => undefined),
   );
 }

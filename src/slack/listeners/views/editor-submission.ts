@@ -4,8 +4,10 @@ import type {
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from '@slack/bolt';
-import { CodeError, type FieldErrors } from '../../../codes/errors.js';
+import type { ModalView } from '@slack/types';
+import { CodeError, codeError, type FieldErrors } from '../../../codes/errors.js';
 import type { InstallCode } from '../../../codes/model.js';
+import type { CodeInput } from '../../../codes/rules.js';
 import { answerBy, settleBy } from '../../../store/redis-clock.js';
 import { writeBudget } from '../../../use-cases/code-service.js';
 import {
@@ -13,21 +15,30 @@ import {
   decodeContext,
   type EditorContext,
   type EditorDraft,
+  editorMessage,
   inputOf,
   readDraft,
   type StateValues,
+  settingsOf,
 } from '../../editor-form.js';
 import { CALLBACKS } from '../../ids.js';
 import { stateValuesOf } from '../../payload.js';
-import { codeSection } from '../../views/code-card.js';
+import { buildSaveConfirmation } from '../../views/editor-confirmation.js';
+import { buildEditorModal, conflictNotice } from '../../views/editor-modal.js';
 import { directReply, type ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
-const CONFLICT =
-  'Someone else changed this code since you opened the editor. Cancel, and open it again to see their changes.';
 const GONE = 'This code was removed since you opened the editor.';
+const UNAVAILABLE = 'Could not save: the code store is unavailable. Try again shortly.';
+
+/** How a save ended: written, refused on fields, overtaken by someone else's save, or a question first. */
+type SaveOutcome =
+  | { kind: 'saved'; before: InstallCode | null; saved: InstallCode }
+  | { kind: 'refused'; errors: Record<string, string> }
+  | { kind: 'overtaken'; latest: InstallCode }
+  | { kind: 'ask'; view: ModalView };
 
 /**
  * Saving the editor. Unlike other listeners it writes before it acks: only the write can tell
@@ -42,32 +53,27 @@ export function saveEditor(deps: ListenerDeps) {
     const context = decodeContext(view.private_metadata);
     const draft = readDraft(stateValuesOf<StateValues>(view));
     const userId = body.user.id;
-    let saved: InstallCode;
-    try {
-      saved = await save(deps, draft, context, userId);
-    } catch (error) {
-      const errors = fieldErrorsFor(error, draft, context);
-      if (errors) return ack({ response_action: 'errors', errors });
-      deps.logger.warn({ err: (error as Error).message }, 'editor save failed');
-      return ack({
-        response_action: 'errors',
-        errors: {
-          [blockOfField('code', draft, context)]:
-            'Could not save: the code store is unavailable. Try again shortly.',
-        },
-      });
+    const outcome = await save(deps, draft, context, userId);
+    switch (outcome.kind) {
+      case 'refused':
+        return ack({ response_action: 'errors', errors: outcome.errors });
+      case 'ask':
+        return ack({ response_action: 'push', view: outcome.view });
+      case 'overtaken': {
+        // Show what changed at the top, keep what was typed, and let the next Save overwrite.
+        const { latest } = outcome;
+        const notice = conflictNotice(latest, context.seen);
+        const next = { ...context, version: latest.version, seen: settingsOf(latest) };
+        return ack({ response_action: 'update', view: buildEditorModal(draft, next, notice) });
+      }
     }
     await ack();
-    const text = `${context.id ? 'Saved' : 'Created'} \`${saved.code}\`.`;
-    const blocks = [
-      { type: 'section' as const, text: { type: 'mrkdwn' as const, text } },
-      codeSection(saved, saved.updatedAt),
-    ];
+    const message = buildSaveConfirmation(outcome.before, outcome.saved);
     if (context.channelId) {
       await client.chat
-        .postEphemeral({ channel: context.channelId, user: userId, text, blocks })
-        .catch(() => directReply(client, userId)({ text, blocks }));
-    } else await directReply(client, userId)({ text, blocks });
+        .postEphemeral({ channel: context.channelId, user: userId, ...message })
+        .catch(() => directReply(client, userId)(message));
+    } else await directReply(client, userId)(message);
   };
 }
 
@@ -76,23 +82,50 @@ async function save(
   draft: EditorDraft,
   context: EditorContext,
   userId: string,
-) {
+): Promise<SaveOutcome> {
   const { codes } = deps.services;
   const budget = writeBudget();
-  return settleBy(
-    answerBy(budget),
-    (async () => {
-      const current = context.id ? await codes.getById(context.id) : null;
-      const { input, fields } = inputOf(draft, current);
-      const options = { knownErrors: fields, budget };
-      return current
-        ? codes.updateCode(current, input, userId, {
-            ...options,
-            expectedVersion: context.version ?? undefined,
-          })
-        : codes.createCode(input, userId, options);
-    })(),
-  );
+  const attempt = async (): Promise<SaveOutcome> => {
+    const [current, now] = await Promise.all([
+      context.id ? codes.getById(context.id) : null,
+      codes.now(),
+    ]);
+    const { input, fields } = inputOf(draft, current, now);
+    const question = questionBeforeSaving(current, input);
+    if (question) return { kind: 'ask', view: question };
+    const options = { knownErrors: fields, budget };
+    if (!current)
+      return { kind: 'saved', before: null, saved: await codes.createCode(input, userId, options) };
+    try {
+      const expectedVersion = context.version ?? undefined;
+      const saved = await codes.updateCode(current, input, userId, { ...options, expectedVersion });
+      return { kind: 'saved', before: current, saved };
+    } catch (error) {
+      if (!(error instanceof CodeError && error.kind === 'version_conflict')) throw error;
+      // Someone saved it meanwhile: show theirs (or, if it is gone now, say so).
+      const latest = await codes.findById(current.id);
+      if (!latest) throw codeError('code_not_found');
+      return { kind: 'overtaken', latest };
+    }
+  };
+  try {
+    return await settleBy(answerBy(budget), attempt());
+  } catch (error) {
+    const errors = fieldErrorsFor(error, draft, context);
+    if (!errors) deps.logger.warn({ err: (error as Error).message }, 'editor save failed');
+    return {
+      kind: 'refused',
+      errors: errors ?? { [blockOfField('code', draft, context)]: UNAVAILABLE },
+    };
+  }
+}
+
+/**
+ * The one place that decides, before the write, whether to ask the person first (a view pushed
+ * over the editor). Nothing asks yet; a rename of a shared code is meant to.
+ */
+function questionBeforeSaving(_current: InstallCode | null, _input: CodeInput): ModalView | null {
+  return null;
 }
 
 /** A refusal as Slack's `errors`: one message on each field's block; null when it is no refusal. */
@@ -105,14 +138,12 @@ function fieldErrorsFor(
   const byField: FieldErrors =
     error.kind === 'invalid_request'
       ? (error.fields ?? { code: error.message })
-      : error.kind === 'version_conflict'
-        ? { code: CONFLICT }
-        : error.kind === 'code_not_found'
-          ? { code: GONE }
-          : { code: error.message };
+      : error.kind === 'code_not_found'
+        ? { code: GONE }
+        : { code: error.message };
   const errors: Record<string, string> = {};
   for (const [field, message] of Object.entries(byField)) {
-    errors[blockOfField(field, draft, context)] ??= message;
+    errors[blockOfField(field, draft, context)] ??= editorMessage(field, message);
   }
   return errors;
 }
