@@ -52,6 +52,8 @@ export interface EditorContext {
   defaultsOf?: CodeAction | null;
   /** Editing: the settings as the editor showed them, to tell what someone else changed meanwhile. */
   seen?: CodeSettings;
+  /** Editing a shared code: the new name (normalised) whose rename the person was warned of. */
+  renameWarned?: string;
 }
 
 /** What a new code starts with, per action: a code that ends by itself, never "forever" by default. */
@@ -286,5 +288,6 @@ export function decodeContext(text: string | undefined): EditorContext {
       : {}),
     // Only for the notice of a conflict: an unreadable one is left out, not an error.
     ...(seenSchema.safeParse(parsed.seen).success ? { seen: parsed.seen as CodeSettings } : {}),
+    ...(typeof parsed.renameWarned === 'string' ? { renameWarned: parsed.renameWarned } : {}),
   };
 }

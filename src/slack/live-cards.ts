@@ -53,6 +53,11 @@ export class LiveCards {
     schedule.handle(CARD_TASK, (id, now) => this.refresh(id, now));
   }
 
+  /** The channels a code's cards are in. */
+  channelsOf(id: string): Promise<string[]> {
+    return this.cards.channelsOf(id);
+  }
+
   /** After a person's change: the code's cards are refreshed at once (no-op when it has none). */
   changed(change: CodeChange): void {
     // A new code has no cards yet (those of an earlier code of its name stay as they are).

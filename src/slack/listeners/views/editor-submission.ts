@@ -4,7 +4,7 @@ import type {
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from '@slack/bolt';
-import type { ModalView } from '@slack/types';
+import { normalizeCode } from '../../../codes/code-text.js';
 import { CodeError, codeError, type FieldErrors } from '../../../codes/errors.js';
 import type { InstallCode } from '../../../codes/model.js';
 import type { CodeInput } from '../../../codes/rules.js';
@@ -25,6 +25,7 @@ import { CALLBACKS } from '../../ids.js';
 import { stateValuesOf } from '../../payload.js';
 import { buildSaveConfirmation } from '../../views/editor-confirmation.js';
 import { buildEditorModal, conflictNotice } from '../../views/editor-modal.js';
+import { clip, escapeMrkdwn } from '../../views/format.js';
 import { directReply, type ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
 
@@ -38,7 +39,7 @@ type SaveOutcome =
   | { kind: 'saved'; before: InstallCode | null; saved: InstallCode }
   | { kind: 'refused'; errors: Record<string, string> }
   | { kind: 'overtaken'; latest: InstallCode }
-  | { kind: 'ask'; view: ModalView };
+  | { kind: 'confirm'; notice: string; context: EditorContext };
 
 /**
  * Saving the editor. Unlike other listeners it writes before it acks: only the write can tell
@@ -57,8 +58,12 @@ export function saveEditor(deps: ListenerDeps) {
     switch (outcome.kind) {
       case 'refused':
         return ack({ response_action: 'errors', errors: outcome.errors });
-      case 'ask':
-        return ack({ response_action: 'push', view: outcome.view });
+      case 'confirm':
+        // The editor stays, with what was typed and the question at the top: Save again confirms.
+        return ack({
+          response_action: 'update',
+          view: buildEditorModal(draft, outcome.context, outcome.notice),
+        });
       case 'overtaken': {
         // Show what changed at the top, keep what was typed, and let the next Save overwrite.
         const { latest } = outcome;
@@ -91,8 +96,8 @@ async function save(
       codes.now(),
     ]);
     const { input, fields } = inputOf(draft, current, now);
-    const question = questionBeforeSaving(current, input);
-    if (question) return { kind: 'ask', view: question };
+    const question = current && (await renameOfSharedCode(deps, current, input, context));
+    if (question) return question;
     const options = { knownErrors: fields, budget };
     if (!current)
       return { kind: 'saved', before: null, saved: await codes.createCode(input, userId, options) };
@@ -121,11 +126,32 @@ async function save(
 }
 
 /**
- * The one place that decides, before the write, whether to ask the person first (a view pushed
- * over the editor). Nothing asks yet; a rename of a shared code is meant to.
+ * Asked before the write: renaming a code shared into channels changes what their cards show,
+ * so the first Save says where it is shared and a second Save (with the same new name) renames.
  */
-function questionBeforeSaving(_current: InstallCode | null, _input: CodeInput): ModalView | null {
-  return null;
+async function renameOfSharedCode(
+  deps: ListenerDeps,
+  current: InstallCode,
+  input: CodeInput,
+  context: EditorContext,
+): Promise<SaveOutcome | null> {
+  const newName = typeof input.code === 'string' ? normalizeCode(input.code) : '';
+  if (!newName || newName === normalizeCode(current.code) || context.renameWarned === newName) {
+    return null;
+  }
+  const channels = await deps.services.cards.channelsOf(current.id);
+  if (channels.length === 0) return null;
+  const where = channels.map((channel) => `<#${channel}>`).join(', ');
+  const notice = [
+    `:warning: *\`${escapeMrkdwn(current.code)}\` is shared in ${where}.*`,
+    `Saving renames it: their cards will show \`${escapeMrkdwn(input.code as string)}\` and a new QR code, and \`${escapeMrkdwn(current.code)}\` stops working at once.`,
+    'Press Save again to rename it, or change the code back.',
+  ].join('\n');
+  return {
+    kind: 'confirm',
+    notice: clip(notice, 3000),
+    context: { ...context, renameWarned: newName },
+  };
 }
 
 /** A refusal as Slack's `errors`: one message on each field's block; null when it is no refusal. */
