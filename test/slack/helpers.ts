@@ -199,3 +199,16 @@ export function useSlackHarness(use: (harness: SlackHarness, slack: SlackSender)
   beforeEach(() => clearCodes(harness.service.codes));
   afterEach(() => harness.fake.reset());
 }
+
+/**
+ * The card the app posted into `channel` (a chat.postMessage whose QR is an image block showing
+ * a private upload): its blocks, the QR file, and the PNG's bytes as uploaded.
+ */
+export async function postedCard(fake: FakeSlack, channel: string) {
+  const post = await fake.waitForCall('chat.postMessage', (c) => c.args.channel === channel);
+  const blocks = (post.args.blocks ?? []) as { type: string; slack_file?: { id: string } }[];
+  const fileId = blocks.find((b) => b.type === 'image')?.slack_file?.id;
+  const upload = fake.uploads.find((u) => u.fileId === fileId);
+  if (!fileId || !upload) throw new Error(`the card in ${channel} shows no uploaded QR`);
+  return { post, blocks, fileId, upload };
+}
