@@ -19,7 +19,13 @@ export const ACTIONS = {
   deleteCancel: 'delete_cancel',
   adminRemove: 'admin_remove',
   adminCancel: 'admin_cancel',
+  helpCreate: 'help_create',
+  helpList: 'help_list',
+  pickCode: 'pick_code',
 } as const;
+
+/** The picker's block ID: `pick_code:VERB:CHANNEL`, so the choice knows what to do and where. */
+export const PICKER_BLOCK_PREFIX = 'pick_code';
 
 /** The editor's input blocks. The code's and the target's carry a suffix so that views.update can reset them. */
 export const EDITOR_BLOCKS = {

@@ -4,6 +4,7 @@ import { registerEditorActions } from './actions/editor.js';
 import { registerCommands } from './commands/installcode.js';
 import type { ListenerDeps } from './context.js';
 import { registerEvents } from './events/app-home-opened.js';
+import { registerCodePicker } from './options/code-picker.js';
 import { registerShortcuts } from './shortcuts/create-code.js';
 import { registerEditorSubmission } from './views/editor-submission.js';
 import { registerShareSubmission } from './views/share-submission.js';
@@ -16,4 +17,5 @@ export function registerListeners(app: App, deps: ListenerDeps) {
   registerShareSubmission(app, deps);
   registerEvents(app, deps);
   registerShortcuts(app, deps);
+  registerCodePicker(app, deps);
 }
