@@ -13,6 +13,7 @@ import { CHANNEL, type SlackHarness, STAFF, startSlackHarness } from '../support
 import {
   block,
   button,
+  buttons,
   CODE_FORMAT,
   codeBlockOf,
   codeMenus,
@@ -373,11 +374,14 @@ describe('an unknown code', () => {
     'share NOPE-NOPE-NOPE <#C999|x>',
     'delete NOPE-NOPE-NOPE',
     'history NOPE-NOPE-NOPE',
-  ])('“%s” gets a polite “No such installation code”', async (text) => {
+  ])('“%s” says the code does not exist and offers the picker instead', async (text) => {
     await create({ code: 'REAL-CODE-0001' });
     const { reply } = await ask(text);
     expect(reply.body.response_type).toBe('ephemeral');
-    expect(textOf(reply.body)).toContain('No such installation code');
+    const typed = text.split(' ')[1] as string;
+    expect(textOf(reply.body)).toContain(`No code \`${typed}\`; pick one:`);
+    const picker = buttons(reply.body).find((e) => e.action_id === 'pick_code');
+    expect(picker).toMatchObject({ type: 'external_select' });
     await settle();
     expect(h.fake.callsTo('views.open')).toHaveLength(0);
     expect(h.fake.uploads).toHaveLength(0);
