@@ -1,3 +1,4 @@
+import { MAX_FILTER_LENGTH } from './views/code-list.js';
 import { escapeMrkdwn } from './views/format.js';
 
 /** The verbs of `/installcode`, each under its own name. */
@@ -33,9 +34,6 @@ export const COMMAND_WORDS: ReadonlyMap<string, Verb> = new Map<string, Verb>([
 
 /** A channel as Slack escapes it in command text: `<#C0123|general>` or `<#C0123>`. */
 const CHANNEL_MENTION = /^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$/;
-
-/** The longest list filter kept: the list's Next button carries it, in at most 2000 characters. */
-export const MAX_FILTER_LENGTH = 200;
 
 /**
  * Slack sends `&`, `<` and `>` typed by a person as `&amp;`, `&lt;` and `&gt;` (its links and

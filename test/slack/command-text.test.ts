@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   COMMAND_WORDS,
   decodeSlackEscapes,
-  MAX_FILTER_LENGTH,
   type ParsedCommand,
   parseCommand,
 } from '../../src/slack/command-text.js';
+import { MAX_FILTER_LENGTH } from '../../src/slack/views/code-list.js';
 
 /** The problem of a command read as help with a problem; fails the test otherwise. */
 function problemOf(parsed: ParsedCommand): string {

@@ -1015,7 +1015,7 @@ describe('buildShareModal', () => {
 describe('list positions past the remembered pages', () => {
   it('goes back to the first page once Previous runs out of remembered cursors', () => {
     const far: ListPosition = { q: 'acme', page: 120, cursors: ['0000000000000120'] };
-    expect(previousPosition(far)).toEqual({ q: 'acme', page: 1, cursors: [''] });
+    expect(previousPosition(far)).toEqual({ q: 'acme', page: 1, cursors: [''], shown: 0 });
     expect(nextPosition(far, '0000000000000121')).toEqual({
       q: 'acme',
       page: 121,

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { registerCodeActions } from './actions/codes.js';
 import { registerEditorActions } from './actions/editor.js';
+import { registerHelpActions } from './actions/help.js';
 import { registerCommands } from './commands/installcode.js';
 import type { ListenerDeps } from './context.js';
 import { registerEvents } from './events/app-home-opened.js';
@@ -18,4 +19,5 @@ export function registerListeners(app: App, deps: ListenerDeps) {
   registerEvents(app, deps);
   registerShortcuts(app, deps);
   registerCodePicker(app, deps);
+  registerHelpActions(app, deps);
 }
