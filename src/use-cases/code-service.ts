@@ -319,11 +319,30 @@ function changeEvent(
   const changed = (Object.keys(after) as (keyof InstallCode)[]).filter(
     (name) => !['updatedAt', 'updatedBy', 'version'].includes(name) && before[name] !== after[name],
   );
+  // Old and new values of what staff edit, so the history can say what changed into what.
+  const changes = SETTING_FIELDS.filter((field) => before[field] !== after[field]).map((field) => ({
+    field,
+    from: before[field],
+    to: after[field],
+  }));
   if (normalizeCode(before.code) === normalizeCode(after.code)) {
-    return { at, by: actor, type: 'updated', changed };
+    return { at, by: actor, type: 'updated', changed, changes };
   }
-  return { at, by: actor, type: 'renamed', changed, from: before.code, to: after.code };
+  return { at, by: actor, type: 'renamed', changed, changes, from: before.code, to: after.code };
 }
+
+/** The settings an update can change, in the order the history tells them. */
+const SETTING_FIELDS: readonly (keyof CodeSettings)[] = [
+  'code',
+  'description',
+  'expiresAt',
+  'usageLimit',
+  'usageLimitDelaySeconds',
+  'action',
+  'usernamePrefix',
+  'accountId',
+  'deviceId',
+];
 
 function matchesText(code: InstallCode, needle: string): boolean {
   const text = [code.description ?? '', code.code, targetOf(code)].join('\n').toLowerCase();

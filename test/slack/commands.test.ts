@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallCode } from '../../src/codes/model.js';
 import type { CodeInput } from '../../src/codes/rules.js';
+import { keysFor } from '../../src/store/keys.js';
 import type { FakeSlackView } from '../support/fake-slack.js';
 import { decodeQr } from '../support/qr.js';
 import { redeemBody } from '../support/service.js';
@@ -462,10 +463,52 @@ describe('delete and history', () => {
     const shown = textOf(reply.body);
     expect(shown).toContain(code.code);
     expect(shown).toContain(`<@${STAFF}> created it`);
-    expect(shown).toContain('<@UEDITOR> changed description');
+    expect(shown).toContain('<@UEDITOR> changed description from “Before” to “After”');
     expect(shown).toContain('used it');
     expect(shown).toContain(redeemed.body.deviceId);
     expect(shown).toContain('<!date^');
+  });
+});
+
+describe('history that reads like a log', () => {
+  it('tells old → new, names each device, and tells a run of redemptions once', async () => {
+    const code = await create({ description: 'Before', usageLimit: 10 });
+    await h.service.codes.updateCode(code, { description: 'After', usageLimit: 50 }, 'UEDITOR');
+    const devices = ['Desk A', 'Desk B', 'Desk C', 'Desk D', 'Desk E'];
+    const ids: string[] = [];
+    for (const name of devices) {
+      const redeemed = await h.service.call('POST', '/api/v1/redeem', {
+        body: redeemBody(code.code, { name, model: 'iPad 9', serial: 'SN-SECRET' }),
+      });
+      expect(redeemed.status).toBe(200);
+      ids.push(redeemed.body.deviceId);
+    }
+    const { reply } = await ask(`history ${code.code}`);
+    const shown = textOf(reply.body);
+    expect(shown).toContain(
+      '<@UEDITOR> changed description from “Before” to “After”; usage limit from 10 to 50',
+    );
+    expect(shown).toContain('Devices used it 5 times between');
+    // The latest three, newest first, by the name and model they gave; never their serial.
+    expect(shown).toContain(`\`${ids[4]}\` “Desk E” (iPad 9)`);
+    expect(shown).toContain(`\`${ids[2]}\` “Desk C” (iPad 9)`);
+    expect(shown).not.toContain(String(ids[1]));
+    expect(shown).not.toContain('SN-SECRET');
+    expect(shown.match(/used it/g)).toHaveLength(1);
+  });
+
+  it('still reads events written before old and new values and device names were kept', async () => {
+    const code = await create();
+    const history = keysFor(h.service.prefix).history(code.id);
+    await h.service.redis.lpush(
+      history,
+      JSON.stringify({ at: Date.now(), by: 'UOLD', type: 'updated', changed: ['usageLimit'] }),
+      JSON.stringify({ at: Date.now(), by: 'device', type: 'redeemed', deviceId: 'dev_old' }),
+    );
+    const { reply } = await ask(`history ${code.code}`);
+    const shown = textOf(reply.body);
+    expect(shown).toContain('<@UOLD> changed usage limit');
+    expect(shown).toContain('A device used it: device `dev_old`');
   });
 });
 

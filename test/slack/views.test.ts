@@ -864,10 +864,121 @@ describe('buildHistory', () => {
     expect(lines[0]).toContain('<@U0SHARER> shared it in <#C0GENERAL>');
     expect(lines[1]).toContain('A device used it: device `dev_1` in account `acme-0001`');
     expect(lines[2]).toContain('The API renamed it from `OLD-CODE` to `ABCD-EFGH-JKMN`');
-    expect(lines[3]).toContain('<@U0EDITOR> changed usageLimit, expiresAt');
+    // An event written before old and new values were kept names the fields, in words.
+    expect(lines[3]).toContain('<@U0EDITOR> changed usage limit, expiry');
     expect(lines[4]).toContain(slackDateToken(NOW - 5_000));
     expect(lines[4]).toContain('<@U0CREATOR> created it');
     expectWithinSlackLimits(message(blocks));
+  });
+
+  it('tells each change old → new, in words a reader knows', () => {
+    const events: HistoryEvent[] = [
+      {
+        at: NOW,
+        by: 'U0EDITOR',
+        type: 'updated',
+        changed: ['description', 'usageLimit', 'expiresAt', 'usageLimitDelaySeconds', 'action'],
+        changes: [
+          { field: 'description', from: 'Front *desk*', to: null },
+          { field: 'expiresAt', from: null, to: NOW + DAY },
+          { field: 'usageLimit', from: 10, to: 50 },
+          { field: 'usageLimitDelaySeconds', from: null, to: 1800 },
+          { field: 'action', from: 'create_device', to: 'use_existing_device' },
+          { field: 'accountId', from: 'acme-1', to: null },
+          { field: 'deviceId', from: null, to: 'dev_9' },
+        ],
+      },
+      {
+        at: NOW - 1_000,
+        by: 'api',
+        type: 'renamed',
+        from: 'OLD-CODE',
+        to: 'NEW-CODE',
+        changes: [
+          { field: 'code', from: 'OLD-CODE', to: 'NEW-CODE' },
+          { field: 'usageLimit', from: null, to: 5 },
+        ],
+      },
+    ];
+    const [update, rename] = sectionTexts(buildHistory(code, events))
+      .join('\n')
+      .split('\n')
+      .slice(1);
+    expect(update).toContain('description from “Front \u200B*\u200Bdesk\u200B*\u200B” to none');
+    expect(update).toContain(`expiry from never to ${slackDateToken(NOW + DAY)}`);
+    expect(update).toContain('usage limit from 10 to 50');
+    expect(update).toContain('usage limit delay from none to 30m');
+    expect(update).toContain(
+      'action from Add a device to an existing account to Install an existing device',
+    );
+    expect(update).toContain('account ID from `acme-1` to none');
+    expect(update).toContain('device ID from none to `dev_9`');
+    expect(rename).toContain(
+      'The API renamed it from `OLD-CODE` to `NEW-CODE`, and changed usage limit from no limit to 5',
+    );
+  });
+
+  it('names the device of a redemption, and tells a run of them once', () => {
+    const used = (i: number, name?: string, model?: string): HistoryEvent => ({
+      at: NOW - i * 60_000,
+      by: 'device',
+      type: 'redeemed',
+      deviceId: `dev_${i}`,
+      accountId: 'acme-0001',
+      ...(name ? { deviceName: name } : {}),
+      ...(model ? { deviceModel: model } : {}),
+    });
+    const events: HistoryEvent[] = [
+      { at: NOW + 1_000, by: 'U0SHARER', type: 'shared', channel: 'C0GENERAL' },
+      used(1, 'Front *desk*', 'iPad 9'),
+      used(2, 'Back office'),
+      ...Array.from({ length: 10 }, (_, i) => used(i + 3)),
+      { at: NOW - 20 * 60_000, by: 'U0SHARER', type: 'shared', channel: 'C0GENERAL' },
+      { at: NOW - 21 * 60_000, by: 'U0SHARER', type: 'shared', channel: 'C0GENERAL' },
+      used(30, 'Lone kiosk', 'Kiosk 2'),
+    ];
+    const lines = sectionTexts(buildHistory(code, events)).join('\n').split('\n').slice(1);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toContain('shared it in <#C0GENERAL>');
+    const token = (at: number) => slackDateToken(at).replaceAll('^', '\\^');
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `Devices used it 12 times between ${token(NOW - 12 * 60_000)}[^>]*> and ${token(NOW - 60_000)}`,
+      ),
+    );
+    expect(lines[1]).toContain(
+      'the latest: `dev_1` “Front \u200B*\u200Bdesk\u200B*\u200B” (iPad 9) in account `acme-0001`, `dev_2` “Back office” in account `acme-0001`, `dev_3` in account `acme-0001`, …',
+    );
+    expect(lines[1]).not.toContain('dev_4');
+    expect(lines[2]).toContain('<@U0SHARER> shared it in <#C0GENERAL> (2 times between');
+    expect(lines[3]).toContain('A device used it: device `dev_30` “Lone kiosk” (Kiosk 2)');
+  });
+
+  it('fits 50 updates that each change every setting to its longest within Slack’s limits', () => {
+    const longest = 'Ω<&>*_'.repeat(40).slice(0, 200);
+    const events: HistoryEvent[] = Array.from({ length: HISTORY_LENGTH }, (_, i) => ({
+      at: NOW - i * 1000,
+      by: i % 2 ? 'W0123456789ABCDEFGH' : 'api',
+      type: i % 3 ? 'updated' : 'renamed',
+      from: LONGEST_CODE,
+      to: LONGEST_CODE,
+      changes: [
+        { field: 'code', from: LONGEST_CODE, to: LONGEST_CODE },
+        { field: 'description', from: longest, to: longest },
+        { field: 'expiresAt', from: NOW, to: NOW + DAY },
+        { field: 'usageLimit', from: Number.MAX_SAFE_INTEGER, to: 1 },
+        { field: 'usageLimitDelaySeconds', from: 3600, to: 86_400 },
+        { field: 'action', from: 'create_account_and_device', to: 'use_existing_device' },
+        { field: 'usernamePrefix', from: LONGEST_PREFIX, to: null },
+        { field: 'accountId', from: LONGEST_ID, to: LONGEST_ID },
+        { field: 'deviceId', from: null, to: LONGEST_ID },
+      ],
+    }));
+    const blocks = buildHistory(worstCode(), events);
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expectWithinSlackLimits(message(blocks));
+    const text = sectionTexts(blocks).join('\n');
+    expect(text).toContain(slackDateToken(NOW - (HISTORY_LENGTH - 1) * 1000));
   });
 
   it('says so when nothing has happened', () => {
@@ -989,15 +1100,17 @@ describe('buildHelp', () => {
     for (const usage of [
       '/installcode add',
       '/installcode list [text]',
-      '/installcode edit CODE',
-      '/installcode qr CODE',
-      '/installcode share CODE [#channel]',
-      '/installcode delete CODE',
-      '/installcode history CODE',
+      '/installcode edit [CODE]',
+      '/installcode qr [CODE]',
+      '/installcode share [CODE] [#channel]',
+      '/installcode delete [CODE]',
+      '/installcode history [CODE]',
     ]) {
       expect(text).toContain(`\`${usage}\``);
     }
     for (const alias of ['new', 'create', 'show']) expect(text).toContain(`\`${alias}\``);
+    expect(buttonOf(blocks, 'help_create')).toBeDefined();
+    expect(buttonOf(blocks, 'help_list')).toBeDefined();
     expectWithinSlackLimits(message(blocks));
   });
 });
