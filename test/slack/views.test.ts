@@ -482,6 +482,7 @@ describe('buildCodeList', () => {
       q: 'acme',
       page: 1,
       cursors: [''],
+      shown: 0,
     });
 
     const middle = buildCodeList(codes, NOW, { q: '', page: 2, cursors: ['', 'c1'] }, 'c2');

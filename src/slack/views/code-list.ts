@@ -58,9 +58,9 @@ export function decodePosition(value: string): ListPosition {
   };
 }
 
-/** The page before: one step back, or the first page once the remembered pages run out. */
+/** The page before: one step back, or the first page (whose count is known again) once it is reached or the remembered pages run out. */
 export function previousPosition(position: ListPosition): ListPosition {
-  if (position.cursors.length > 1) {
+  if (position.cursors.length > 1 && position.page > 2) {
     const { shown: _unknownNow, ...rest } = position;
     return { ...rest, page: position.page - 1, cursors: position.cursors.slice(0, -1) };
   }

@@ -10,6 +10,7 @@ import { doToCode } from '../../code-verbs.js';
 import { ACTIONS } from '../../ids.js';
 import { MalformedPayload } from '../../payload.js';
 import { roleOf } from '../../roles.js';
+import { MAX_FILTER_LENGTH } from '../../views/code-list.js';
 import { buildCodeOptions, MAX_OPTIONS, pickerTargetOf } from '../../views/code-picker.js';
 import { answerFailures, describeError, type ListenerDeps, requestFrom } from '../context.js';
 import { staffOnly } from '../guards.js';
@@ -31,7 +32,7 @@ function suggestCodes(deps: ListenerDeps) {
       return;
     }
     try {
-      const typed = suggestion.value?.trim() || null;
+      const typed = suggestion.value?.trim().slice(0, MAX_FILTER_LENGTH) || null;
       const page = await services.codes.listCodes({ q: typed, limit: MAX_OPTIONS });
       await ack({ options: buildCodeOptions(page.codes) });
     } catch (error) {
