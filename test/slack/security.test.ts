@@ -612,6 +612,7 @@ describe('someone not on the staff (STAFF_USER_IDS is set)', () => {
   );
 
   it('a button in a channel message that came without a response_url is refused in that channel', async () => {
+    h.fake.inviteBot(CHANNEL); // the bot posted the message there, so it is a member
     const pressed = await slack.blockAction({
       userId: OUTSIDER,
       actionId: 'help_list',

@@ -58,7 +58,10 @@ export function decodePosition(value: string): ListPosition {
   };
 }
 
-/** The page before: one step back, or the first page (whose count is known again) once it is reached or the remembered pages run out. */
+/**
+ * The page before: one step back (how many codes came before it is then unknown), or the first
+ * page, whose count starts at 0 again, once it is reached or the remembered pages run out.
+ */
 export function previousPosition(position: ListPosition): ListPosition {
   if (position.cursors.length > 1 && position.page > 2) {
     const { shown: _unknownNow, ...rest } = position;
