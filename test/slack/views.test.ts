@@ -24,6 +24,7 @@ import {
   nextPosition,
   previousPosition,
 } from '../../src/slack/views/code-list.js';
+import { buildCodeOptions, buildCodePicker } from '../../src/slack/views/code-picker.js';
 import { buildDeletePrompt, buildDeleteRequest } from '../../src/slack/views/deletion.js';
 import { buildEditorModal } from '../../src/slack/views/editor-modal.js';
 import { ACTION_LABEL, STATUS_LABEL, TARGET_LABEL } from '../../src/slack/views/format.js';
@@ -135,6 +136,13 @@ function slackLimitProblems(surface: Surface): string[] {
           fail(where, 'initial_date_time is not whole seconds');
         break;
       case 'conversations_select':
+        break;
+      case 'external_select':
+        // Its options come from the app's options load URL (block_suggestion), checked there.
+        if (e.placeholder !== undefined)
+          checkText(`${where} placeholder`, e.placeholder, 150, ['plain_text']);
+        if (e.min_query_length !== undefined && !(Number(e.min_query_length) >= 0))
+          fail(where, 'min_query_length below 0');
         break;
       default:
         fail(where, `unexpected element type ${String(e.type)}`);
@@ -1091,6 +1099,42 @@ describe('buildAppHome', () => {
       worstCode(CODE_ACTIONS[i % 3] as CodeAction),
     );
     expectWithinSlackLimits(buildAppHome(codes, NOW, true));
+  });
+});
+
+describe('buildCodePicker and buildCodeOptions', () => {
+  it('asks within Slack’s limits, naming a long unknown code clipped and escaped', () => {
+    const picker = buildCodePicker(
+      { verb: 'share', channelId: 'C0123456789ABCDEF' },
+      '<&>'.repeat(300),
+    );
+    expectWithinSlackLimits(message(picker));
+    const text = sectionTexts(picker).join();
+    expect(text).toContain('; pick one:');
+    expect(text).not.toMatch(/<|>/);
+    expect(allElements(picker).map((e) => e.type)).toEqual(['external_select']);
+  });
+
+  it('serves at most 100 options, each within 75 characters of text and 150 of value', () => {
+    const codes = Array.from({ length: 120 }, (_, i) =>
+      i % 2 ? worstCode() : makeCode({ description: 'D'.repeat(200), code: `SHORT-${i}` }),
+    );
+    const options = buildCodeOptions(codes);
+    expect(options).toHaveLength(100);
+    for (const [i, o] of options.entries()) {
+      const problems = slackLimitProblems(
+        message([
+          {
+            type: 'actions',
+            elements: [{ type: 'overflow', action_id: 'x', options: [o, o] }],
+          },
+        ]),
+      );
+      expect(problems, `option ${i}`).toEqual([]);
+    }
+    // The code always shows whole.
+    expect(options[0]?.text.text).toMatch(/… · SHORT-0$/);
+    expect(options[1]?.text.text).toBe(LONGEST_CODE);
   });
 });
 

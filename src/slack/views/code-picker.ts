@@ -1,4 +1,4 @@
-import type { KnownBlock, Option } from '@slack/types';
+import type { KnownBlock, PlainTextOption } from '@slack/types';
 import type { InstallCode } from '../../codes/model.js';
 import type { PickableVerb } from '../command-text.js';
 import { ACTIONS, PICKER_BLOCK_PREFIX } from '../ids.js';
@@ -60,7 +60,7 @@ export function buildCodePicker(target: PickerTarget, notFound: string | null): 
 }
 
 /** The options for what was typed: description and code, the record ID as the value. */
-export function buildCodeOptions(codes: InstallCode[]): Option[] {
+export function buildCodeOptions(codes: InstallCode[]): PlainTextOption[] {
   return codes
     .filter((code) => code.id.length <= MAX_OPTION_VALUE)
     .slice(0, MAX_OPTIONS)
