@@ -1,3 +1,4 @@
+import { MAX_FILTER_LENGTH } from './views/code-list.js';
 import { escapeMrkdwn } from './views/format.js';
 
 /** The verbs of `/installcode`, each under its own name. */
@@ -8,8 +9,10 @@ export type ParsedCommand =
   | { name: 'help'; problem?: string }
   | { name: 'add' }
   | { name: 'list'; filter: string }
-  | { name: 'edit' | 'qr' | 'delete' | 'history'; code: string }
-  | { name: 'share'; code: string; channelId: string | null };
+  | { name: PickableVerb; code: string | null; channelId: string | null };
+
+/** The verbs that act on one code: without one, the person picks it from a menu. */
+export type PickableVerb = 'edit' | 'qr' | 'share' | 'delete' | 'history';
 
 /**
  * Every word the command knows, aliases included. A Map, not an object literal: a word typed by
@@ -32,10 +35,23 @@ export const COMMAND_WORDS: ReadonlyMap<string, Verb> = new Map<string, Verb>([
 /** A channel as Slack escapes it in command text: `<#C0123|general>` or `<#C0123>`. */
 const CHANNEL_MENTION = /^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$/;
 
-/** Reads the command text; the code is the rest of the text, so `edit abcd efgh` names `ABCD-EFGH`. */
+/**
+ * Slack sends `&`, `<` and `>` typed by a person as `&amp;`, `&lt;` and `&gt;` (its links and
+ * mentions stay `<…>`); `&amp;` last, so that a typed `&lt;` stays `&lt;`.
+ */
+export function decodeSlackEscapes(text: string): string {
+  return text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+}
+
+/**
+ * Reads the command text; the code is the rest of the text, so `edit abcd efgh` names `ABCD-EFGH`.
+ * A channel link is recognised before the words are decoded, so typed text never becomes one.
+ */
 export function parseCommand(text: string): ParsedCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
-  const [first, ...rest] = words;
+  const [rawFirst, ...rawRest] = words;
+  const first = rawFirst === undefined ? undefined : decodeSlackEscapes(rawFirst);
+  const rest = rawRest.map(decodeSlackEscapes);
   if (first === undefined) return { name: 'help' };
   const verb = COMMAND_WORDS.get(first.toLowerCase());
   if (verb === undefined) return { name: 'help', problem: unknownCommand(first) };
@@ -44,9 +60,9 @@ export function parseCommand(text: string): ParsedCommand {
     case 'add':
       return { name: verb };
     case 'list':
-      return { name: 'list', filter: rest.join(' ') };
+      return { name: 'list', filter: rest.join(' ').slice(0, MAX_FILTER_LENGTH) };
     case 'share': {
-      const last = rest.at(-1) ?? '';
+      const last = rawRest.at(-1) ?? '';
       const mention = CHANNEL_MENTION.exec(last);
       if (!mention && last.startsWith('#')) {
         return {
@@ -56,14 +72,13 @@ export function parseCommand(text: string): ParsedCommand {
         };
       }
       const codeWords = mention ? rest.slice(0, -1) : rest;
-      if (codeWords.length === 0) return missingCode(verb);
-      return { name: 'share', code: codeWords.join(' '), channelId: mention?.[1] ?? null };
+      return { name: 'share', code: codeWords.join(' ') || null, channelId: mention?.[1] ?? null };
     }
     case 'edit':
     case 'qr':
     case 'delete':
     case 'history':
-      return rest.length ? { name: verb, code: rest.join(' ') } : missingCode(verb);
+      return { name: verb, code: rest.join(' ') || null, channelId: null };
     default:
       return unreachable(verb);
   }
@@ -77,10 +92,6 @@ export function unreachable(value: never): never {
 /** Names the word as typed, clipped, and escaped so that `<!channel>` or `<@U…>` stays text. */
 function unknownCommand(word: string): string {
   return `Unknown command “${escapeMrkdwn(clip(word))}”. This is what I understand:`;
-}
-
-function missingCode(verb: Verb): ParsedCommand {
-  return { name: 'help', problem: `Which code? Write \`/installcode ${verb} CODE\`.` };
 }
 
 function clip(word: string): string {

@@ -27,10 +27,16 @@ export const ACTIONS = {
   adminCancel: 'admin_cancel',
   /** Share, Show QR and Edit under a confirmation; each button's ID is `code_button.<verb>`. */
   codeButton: /^code_button\.[a-z]+$/,
+  helpCreate: 'help_create',
+  helpList: 'help_list',
+  pickCode: 'pick_code',
 } as const;
 
 /** Buttons in one actions block need IDs of their own; the value (`verb:recordId`) says what to do. */
 export const codeButtonId = (verb: CodeMenuVerb) => `code_button.${verb}`;
+
+/** The picker's block ID: `pick_code:VERB:CHANNEL`, so the choice knows what to do and where. */
+export const PICKER_BLOCK_PREFIX = 'pick_code';
 
 /** The editor's input blocks. The code's and the target's carry a suffix so that views.update can reset them. */
 export const EDITOR_BLOCKS = {

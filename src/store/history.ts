@@ -1,6 +1,16 @@
 /** What the history of a code tells: who did what to it, and when. */
 export type HistoryEventType = 'created' | 'updated' | 'renamed' | 'redeemed' | 'shared';
 
+/** A value of a code's setting as the history keeps it. */
+export type SettingValue = string | number | null;
+
+/** One setting an update changed: its value before and after. */
+export interface SettingChange {
+  field: string;
+  from: SettingValue;
+  to: SettingValue;
+}
+
 export interface HistoryEvent {
   at: number;
   /** A Slack user ID, `api`, or `device` for a redemption. */
@@ -8,10 +18,15 @@ export interface HistoryEvent {
   type: HistoryEventType;
   /** The fields an update changed. */
   changed?: string[];
+  /** The settings an update changed, old → new (events written before these were kept have none). */
+  changes?: SettingChange[];
   from?: string;
   to?: string;
   accountId?: string | null;
   deviceId?: string;
+  /** The name and model a redeeming device gave (not kept before these were). */
+  deviceName?: string;
+  deviceModel?: string;
   channel?: string;
 }
 

@@ -361,10 +361,16 @@ function changeEvent(
   const changed = (Object.keys(after) as (keyof InstallCode)[]).filter(
     (name) => !['updatedAt', 'updatedBy', 'version'].includes(name) && before[name] !== after[name],
   );
+  // Old and new values of what staff edit, so the history can say what changed into what.
+  const changes = SETTING_FIELDS.filter((field) => before[field] !== after[field]).map((field) => ({
+    field,
+    from: before[field],
+    to: after[field],
+  }));
   if (normalizeCode(before.code) === normalizeCode(after.code)) {
-    return { at, by: actor, type: 'updated', changed };
+    return { at, by: actor, type: 'updated', changed, changes };
   }
-  return { at, by: actor, type: 'renamed', changed, from: before.code, to: after.code };
+  return { at, by: actor, type: 'renamed', changed, changes, from: before.code, to: after.code };
 }
 
 /** Still usable now, and expiring before `before`. */
@@ -376,6 +382,19 @@ function expiresBetween(code: InstallCode, now: number, before: number): boolean
     code.expiresAt < before
   );
 }
+
+/** The settings an update can change, in the order the history tells them. */
+const SETTING_FIELDS: readonly (keyof CodeSettings)[] = [
+  'code',
+  'description',
+  'expiresAt',
+  'usageLimit',
+  'usageLimitDelaySeconds',
+  'action',
+  'usernamePrefix',
+  'accountId',
+  'deviceId',
+];
 
 function matchesText(code: InstallCode, needle: string): boolean {
   const text = [code.description ?? '', code.code, targetOf(code)].join('\n').toLowerCase();

@@ -307,7 +307,7 @@ describe('parseCommand', () => {
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), words), (text) => {
         const parsed = parseCommand(text);
         expect(COMMAND_NAMES).toContain(parsed.name);
-        if ('code' in parsed) expect(parsed.code.trim()).not.toBe('');
+        if ('code' in parsed && parsed.code !== null) expect(parsed.code.trim()).not.toBe('');
       }),
       RUNS,
     );

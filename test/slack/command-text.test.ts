@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_WORDS, type ParsedCommand, parseCommand } from '../../src/slack/command-text.js';
+import {
+  COMMAND_WORDS,
+  decodeSlackEscapes,
+  type ParsedCommand,
+  parseCommand,
+} from '../../src/slack/command-text.js';
+import { MAX_FILTER_LENGTH } from '../../src/slack/views/code-list.js';
 
 /** The problem of a command read as help with a problem; fails the test otherwise. */
 function problemOf(parsed: ParsedCommand): string {
@@ -43,8 +49,9 @@ describe('parseCommand', () => {
       ['history', 'history'],
     ];
     for (const [verb, name] of cases) {
-      expect(parseCommand(`${verb} ABCD-EFGH`)).toEqual({ name, code: 'ABCD-EFGH' });
-      expect(parseCommand(`${verb.toUpperCase()} ABCD-EFGH`)).toEqual({ name, code: 'ABCD-EFGH' });
+      const named = { name, code: 'ABCD-EFGH', channelId: null };
+      expect(parseCommand(`${verb} ABCD-EFGH`)).toEqual(named);
+      expect(parseCommand(`${verb.toUpperCase()} ABCD-EFGH`)).toEqual(named);
     }
     expect(parseCommand('share ABCD-EFGH')).toEqual({
       name: 'share',
@@ -54,9 +61,10 @@ describe('parseCommand', () => {
   });
 
   it('keeps the code as typed, spaces included', () => {
-    expect(parseCommand('edit abcd efgh')).toEqual({ name: 'edit', code: 'abcd efgh' });
-    expect(parseCommand('  Qr   abcd   efgh  ')).toEqual({ name: 'qr', code: 'abcd efgh' });
-    expect(parseCommand('history\tab_cd-ef')).toEqual({ name: 'history', code: 'ab_cd-ef' });
+    const named = (name: string, code: string) => ({ name, code, channelId: null });
+    expect(parseCommand('edit abcd efgh')).toEqual(named('edit', 'abcd efgh'));
+    expect(parseCommand('  Qr   abcd   efgh  ')).toEqual(named('qr', 'abcd efgh'));
+    expect(parseCommand('history\tab_cd-ef')).toEqual(named('history', 'ab_cd-ef'));
     expect(parseCommand('share abcd efgh')).toEqual({
       name: 'share',
       code: 'abcd efgh',
@@ -92,12 +100,46 @@ describe('parseCommand', () => {
     expect(problem).toMatch(/#/);
   });
 
-  it('asks for the code when it is missing', () => {
-    for (const verb of ['edit', 'qr', 'show', 'delete', 'history', 'share']) {
-      expect(problemOf(parseCommand(verb))).toContain('CODE');
+  it('reads a verb without its code as no code (the person then picks one)', () => {
+    const cases: [string, string][] = [
+      ['edit', 'edit'],
+      ['qr', 'qr'],
+      ['show', 'qr'],
+      ['delete   ', 'delete'],
+      ['history', 'history'],
+      ['share', 'share'],
+    ];
+    for (const [text, name] of cases) {
+      expect(parseCommand(text)).toEqual({ name, code: null, channelId: null });
     }
-    expect(problemOf(parseCommand('share <#C123|general>'))).toContain('CODE');
-    expect(problemOf(parseCommand('delete   '))).toContain('/installcode delete CODE');
+    expect(parseCommand('share <#C123|general>')).toEqual({
+      name: 'share',
+      code: null,
+      channelId: 'C123',
+    });
+  });
+
+  it('decodes what Slack escapes in the text: &amp;, &lt; and &gt;', () => {
+    expect(parseCommand('list R&amp;D')).toEqual({ name: 'list', filter: 'R&D' });
+    expect(parseCommand('list a &lt;b&gt; c')).toEqual({ name: 'list', filter: 'a <b> c' });
+    // Typed `&lt;` arrives as `&amp;lt;`: it stays the text `&lt;`.
+    expect(parseCommand('list &amp;lt;')).toEqual({ name: 'list', filter: '&lt;' });
+    expect(parseCommand('edit ab&amp;cd')).toMatchObject({ name: 'edit', code: 'ab&cd' });
+    expect(decodeSlackEscapes('&amp;amp;')).toBe('&amp;');
+  });
+
+  it('never reads typed text as a channel link once decoded', () => {
+    // A real link arrives as <#C…>; `<#C999>` typed arrives escaped and stays part of the code.
+    expect(parseCommand('share ABCD &lt;#C999&gt;')).toEqual({
+      name: 'share',
+      code: 'ABCD <#C999>',
+      channelId: null,
+    });
+  });
+
+  it('clips a list filter to what the Next button can carry', () => {
+    const parsed = parseCommand(`list ${'x'.repeat(5000)}`);
+    expect(parsed).toEqual({ name: 'list', filter: 'x'.repeat(MAX_FILTER_LENGTH) });
   });
 
   it('refuses an unknown verb, naming it', () => {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallCode } from '../../src/codes/model.js';
 import type { CodeInput } from '../../src/codes/rules.js';
+import { keysFor } from '../../src/store/keys.js';
 import type { FakeSlackView } from '../support/fake-slack.js';
 import { decodeQr } from '../support/qr.js';
 import { redeemBody } from '../support/service.js';
@@ -12,7 +13,9 @@ import { option, type SlackSender } from '../support/slack-requests.js';
 import { CHANNEL, type SlackHarness, STAFF, startSlackHarness } from '../support/slack-service.js';
 import {
   block,
+  blocksOf,
   button,
+  buttons,
   CODE_FORMAT,
   codeBlockOf,
   codeMenus,
@@ -92,6 +95,36 @@ describe('help', () => {
       expect(h.fake.callsTo('views.open')).toHaveLength(0);
     },
   );
+});
+
+describe('the help’s buttons', () => {
+  async function helpButton(actionId: string, userId = STAFF) {
+    const { reply } = await ask('help');
+    expect(button(reply.body, actionId)).toBeDefined();
+    return slack.blockAction({
+      userId,
+      actionId,
+      blockId: 'help_actions',
+      channelId: CHANNEL,
+      ephemeral: true,
+    });
+  }
+
+  it('Create opens the editor with the press’s trigger_id', async () => {
+    const pressed = await helpButton('help_create');
+    const open = await h.fake.waitForCall('views.open');
+    expect(open.args.trigger_id).toBe(pressed.triggerId);
+    expect(initialCode(h.fake.lastView('code_editor') as FakeSlackView)).toMatch(CODE_FORMAT);
+  });
+
+  it('List answers with the first page, as `/installcode list` does', async () => {
+    const code = await create({ description: 'Listed from help' });
+    const pressed = await helpButton('help_list');
+    const reply = await responseTo(h.fake, pressed.responseUrlId);
+    expect(reply.body.response_type).toBe('ephemeral');
+    expect(listedIds(reply.body)).toEqual([code.id]);
+    expect(textOf(reply.body)).toContain('page 1');
+  });
 });
 
 describe('add', () => {
@@ -183,6 +216,79 @@ describe('list', () => {
     const back = h.fake.responses.filter((r) => r.id === answer.responseUrlId)[2];
     expect(back?.body.replace_original).toBe(true);
     expect(listedIds(back?.body)).toEqual(page1);
+  });
+
+  it('says how many codes match: “at least” while there is a next page, exactly on the last', async () => {
+    for (let i = 0; i < 12; i++) await create({ description: `Kiosk ${i}` });
+    await create({ description: 'Other' });
+    const { answer, reply: first } = await ask('list kiosk');
+    expect(textOf(first.body)).toContain('At least 10 codes match “kiosk”.');
+    const pressed = await slack.blockAction({
+      userId: STAFF,
+      actionId: 'list_next',
+      blockId: 'list_navigation',
+      value: String(button(first.body, 'list_next')?.value),
+      responseUrl: answer.responseUrl,
+      channelId: CHANNEL,
+      ephemeral: true,
+    });
+    expect(pressed.status).toBe(200);
+    const second = await responseTo(
+      h.fake,
+      answer.responseUrlId,
+      (r) => r.body.replace_original === true,
+    );
+    expect(listedIds(second.body)).toHaveLength(2);
+    expect(textOf(second.body)).toContain('12 codes match “kiosk”.');
+    const { reply: all } = await ask('list');
+    expect(textOf(all.body)).toContain('At least 10 codes.');
+    const { reply: one } = await ask('list other');
+    expect(textOf(one.body)).toContain('1 code matches “other”.');
+  });
+
+  it('a description with *, _, ~ or backticks cannot format the list', async () => {
+    await create({ description: '*50%* off_now ~old~ `x`' });
+    const { reply } = await ask('list');
+    const section = blocksOf(reply.body).find((b) => b.text?.text.includes('off'));
+    const shown = String(section?.text?.text);
+    // Bold of the title itself stays; every * _ ~ ` of the description is fenced by zero-width spaces.
+    for (const mark of ['*50%*', 'off_now', '~old~', '`x`']) expect(shown).not.toContain(mark);
+    expect(shown.replaceAll('\u200B', '')).toContain('*50%* off_now ~old~ `x`');
+  });
+
+  it('“list R&D” finds R&D: the text Slack escapes (R&amp;D) is decoded first', async () => {
+    const rd = await create({ description: 'R&D lab' });
+    await create({ description: 'Reception' });
+    const answer = await slack.command('list R&amp;D', { userId: STAFF, channelId: CHANNEL });
+    const reply = await responseTo(h.fake, answer.responseUrlId);
+    expect(listedIds(reply.body)).toEqual([rd.id]);
+    expect(textOf(reply.body)).toContain('matching “R&amp;D”');
+  });
+
+  it('a filter too long for the Next button is clipped, and Next still works', async () => {
+    // JSON writes each `"` as two characters: unclipped, 3000 of them would need 6000.
+    const quotes = '"'.repeat(200);
+    for (let i = 0; i < 11; i++) await create({ description: quotes });
+    const { answer, reply } = await ask(`list ${'"'.repeat(3000)}`);
+    expect(listedIds(reply.body)).toHaveLength(10);
+    const next = String(button(reply.body, 'list_next')?.value);
+    expect(next.length).toBeLessThanOrEqual(2000);
+    await slack.blockAction({
+      userId: STAFF,
+      actionId: 'list_next',
+      blockId: 'list_navigation',
+      value: next,
+      responseUrl: answer.responseUrl,
+      channelId: CHANNEL,
+      ephemeral: true,
+    });
+    const second = await responseTo(
+      h.fake,
+      answer.responseUrlId,
+      (r) => r.body.replace_original === true,
+    );
+    expect(listedIds(second.body)).toHaveLength(1);
+    expect(textOf(second.body)).toContain('11 codes match');
   });
 
   it('shows each code with its details and a menu of Show QR, Edit, Share, History, Delete', async () => {
@@ -358,10 +464,52 @@ describe('delete and history', () => {
     const shown = textOf(reply.body);
     expect(shown).toContain(code.code);
     expect(shown).toContain(`<@${STAFF}> created it`);
-    expect(shown).toContain('<@UEDITOR> changed description');
+    expect(shown).toContain('<@UEDITOR> changed description from “Before” to “After”');
     expect(shown).toContain('used it');
     expect(shown).toContain(redeemed.body.deviceId);
     expect(shown).toContain('<!date^');
+  });
+});
+
+describe('history that reads like a log', () => {
+  it('tells old → new, names each device, and tells a run of redemptions once', async () => {
+    const code = await create({ description: 'Before', usageLimit: 10 });
+    await h.service.codes.updateCode(code, { description: 'After', usageLimit: 50 }, 'UEDITOR');
+    const devices = ['Desk A', 'Desk B', 'Desk C', 'Desk D', 'Desk E'];
+    const ids: string[] = [];
+    for (const name of devices) {
+      const redeemed = await h.service.call('POST', '/api/v1/redeem', {
+        body: redeemBody(code.code, { name, model: 'iPad 9', serial: 'SN-SECRET' }),
+      });
+      expect(redeemed.status).toBe(200);
+      ids.push(redeemed.body.deviceId);
+    }
+    const { reply } = await ask(`history ${code.code}`);
+    const shown = textOf(reply.body);
+    expect(shown).toContain(
+      '<@UEDITOR> changed description from “Before” to “After”; usage limit from 10 to 50',
+    );
+    expect(shown).toContain('Devices used it 5 times between');
+    // The latest three, newest first, by the name and model they gave; never their serial.
+    expect(shown).toContain(`\`${ids[4]}\` “Desk E” (iPad 9)`);
+    expect(shown).toContain(`\`${ids[2]}\` “Desk C” (iPad 9)`);
+    expect(shown).not.toContain(String(ids[1]));
+    expect(shown).not.toContain('SN-SECRET');
+    expect(shown.match(/used it/g)).toHaveLength(1);
+  });
+
+  it('still reads events written before old and new values and device names were kept', async () => {
+    const code = await create();
+    const history = keysFor(h.service.prefix).history(code.id);
+    await h.service.redis.lpush(
+      history,
+      JSON.stringify({ at: Date.now(), by: 'UOLD', type: 'updated', changed: ['usageLimit'] }),
+      JSON.stringify({ at: Date.now(), by: 'device', type: 'redeemed', deviceId: 'dev_old' }),
+    );
+    const { reply } = await ask(`history ${code.code}`);
+    const shown = textOf(reply.body);
+    expect(shown).toContain('<@UOLD> changed usage limit');
+    expect(shown).toContain('A device used it: device `dev_old`');
   });
 });
 
@@ -374,11 +522,14 @@ describe('an unknown code', () => {
     'share NOPE-NOPE-NOPE <#C999|x>',
     'delete NOPE-NOPE-NOPE',
     'history NOPE-NOPE-NOPE',
-  ])('“%s” gets a polite “No such installation code”', async (text) => {
+  ])('“%s” says the code does not exist and offers the picker instead', async (text) => {
     await create({ code: 'REAL-CODE-0001' });
     const { reply } = await ask(text);
     expect(reply.body.response_type).toBe('ephemeral');
-    expect(textOf(reply.body)).toContain('No such installation code');
+    const typed = text.split(' ')[1] as string;
+    expect(textOf(reply.body)).toContain(`No code \`${typed}\`; pick one:`);
+    const picker = buttons(reply.body).find((e) => e.action_id === 'pick_code');
+    expect(picker).toMatchObject({ type: 'external_select' });
     await settle();
     expect(h.fake.callsTo('views.open')).toHaveLength(0);
     expect(h.fake.uploads).toHaveLength(0);

@@ -589,6 +589,45 @@ describe('someone not on the staff (STAFF_USER_IDS is set)', () => {
     expect(listedIds(reply.body)).toEqual([]);
   });
 
+  it.each(['help_create', 'help_list'])(
+    'the help’s %s is refused where they pressed it, ephemeral, never by DM',
+    async (actionId) => {
+      await create('Secret desk');
+      const pressed = await slack.blockAction({
+        userId: OUTSIDER,
+        actionId,
+        blockId: 'help_actions',
+        channelId: CHANNEL,
+        ephemeral: true,
+      });
+      const reply = await responseTo(h.fake, pressed.responseUrlId);
+      expect(reply.body.response_type).toBe('ephemeral');
+      expect(textOf(reply.body)).toMatch(/sorry/i);
+      expect(textOf(reply.body)).not.toContain('Secret desk');
+      await settle();
+      expect(h.fake.callsTo('views.open')).toHaveLength(0);
+      expect(h.fake.callsTo('conversations.open')).toHaveLength(0);
+      expect(h.fake.callsTo('chat.postMessage')).toHaveLength(0);
+    },
+  );
+
+  it('a button in a channel message that came without a response_url is refused in that channel', async () => {
+    h.fake.inviteBot(CHANNEL); // the bot posted the message there, so it is a member
+    const pressed = await slack.blockAction({
+      userId: OUTSIDER,
+      actionId: 'help_list',
+      blockId: 'help_actions',
+      channelId: CHANNEL,
+      responseUrl: false,
+    });
+    expect(pressed.status).toBe(200);
+    const told = await h.fake.waitForCall('chat.postEphemeral');
+    expect(told.args).toMatchObject({ channel: CHANNEL, user: OUTSIDER });
+    expect(textOf(told.args.text)).toMatch(/sorry/i);
+    await settle();
+    expect(h.fake.callsTo('conversations.open')).toHaveLength(0);
+  });
+
   it('the shortcut and the App Home’s Create open nothing', async () => {
     const shortcut = await slack.shortcut({ userId: OUTSIDER, callbackId: 'create_code' });
     expect(shortcut.status).toBe(200);

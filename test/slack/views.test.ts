@@ -29,6 +29,7 @@ import {
   nextPosition,
   previousPosition,
 } from '../../src/slack/views/code-list.js';
+import { buildCodeOptions, buildCodePicker } from '../../src/slack/views/code-picker.js';
 import { buildDeletePrompt, buildDeleteRequest } from '../../src/slack/views/deletion.js';
 import { buildEditorModal } from '../../src/slack/views/editor-modal.js';
 import { ACTION_LABEL, STATUS_LABEL, TARGET_LABEL } from '../../src/slack/views/format.js';
@@ -145,6 +146,13 @@ function slackLimitProblems(surface: Surface): string[] {
           fail(where, 'initial_date_time is not whole seconds');
         break;
       case 'conversations_select':
+        break;
+      case 'external_select':
+        // Its options come from the app's options load URL (block_suggestion), checked there.
+        if (e.placeholder !== undefined)
+          checkText(`${where} placeholder`, e.placeholder, 150, ['plain_text']);
+        if (e.min_query_length !== undefined && !(Number(e.min_query_length) >= 0))
+          fail(where, 'min_query_length below 0');
         break;
       default:
         fail(where, `unexpected element type ${String(e.type)}`);
@@ -505,6 +513,7 @@ describe('buildCodeList', () => {
       q: 'acme',
       page: 1,
       cursors: [''],
+      shown: 0,
     });
 
     const middle = buildCodeList(codes, NOW, { q: '', page: 2, cursors: ['', 'c1'] }, 'c2');
@@ -930,10 +939,121 @@ describe('buildHistory', () => {
     expect(lines[0]).toContain('<@U0SHARER> shared it in <#C0GENERAL>');
     expect(lines[1]).toContain('A device used it: device `dev_1` in account `acme-0001`');
     expect(lines[2]).toContain('The API renamed it from `OLD-CODE` to `ABCD-EFGH-JKMN`');
-    expect(lines[3]).toContain('<@U0EDITOR> changed usageLimit, expiresAt');
+    // An event written before old and new values were kept names the fields, in words.
+    expect(lines[3]).toContain('<@U0EDITOR> changed usage limit, expiry');
     expect(lines[4]).toContain(slackDateToken(NOW - 5_000));
     expect(lines[4]).toContain('<@U0CREATOR> created it');
     expectWithinSlackLimits(message(blocks));
+  });
+
+  it('tells each change old → new, in words a reader knows', () => {
+    const events: HistoryEvent[] = [
+      {
+        at: NOW,
+        by: 'U0EDITOR',
+        type: 'updated',
+        changed: ['description', 'usageLimit', 'expiresAt', 'usageLimitDelaySeconds', 'action'],
+        changes: [
+          { field: 'description', from: 'Front *desk*', to: null },
+          { field: 'expiresAt', from: null, to: NOW + DAY },
+          { field: 'usageLimit', from: 10, to: 50 },
+          { field: 'usageLimitDelaySeconds', from: null, to: 1800 },
+          { field: 'action', from: 'create_device', to: 'use_existing_device' },
+          { field: 'accountId', from: 'acme-1', to: null },
+          { field: 'deviceId', from: null, to: 'dev_9' },
+        ],
+      },
+      {
+        at: NOW - 1_000,
+        by: 'api',
+        type: 'renamed',
+        from: 'OLD-CODE',
+        to: 'NEW-CODE',
+        changes: [
+          { field: 'code', from: 'OLD-CODE', to: 'NEW-CODE' },
+          { field: 'usageLimit', from: null, to: 5 },
+        ],
+      },
+    ];
+    const [update, rename] = sectionTexts(buildHistory(code, events))
+      .join('\n')
+      .split('\n')
+      .slice(1);
+    expect(update).toContain('description from “Front \u200B*\u200Bdesk\u200B*\u200B” to none');
+    expect(update).toContain(`expiry from never to ${slackDateToken(NOW + DAY)}`);
+    expect(update).toContain('usage limit from 10 to 50');
+    expect(update).toContain('usage limit delay from none to 30m');
+    expect(update).toContain(
+      'action from Add a device to an existing account to Install an existing device',
+    );
+    expect(update).toContain('account ID from `acme-1` to none');
+    expect(update).toContain('device ID from none to `dev_9`');
+    expect(rename).toContain(
+      'The API renamed it from `OLD-CODE` to `NEW-CODE`, and changed usage limit from no limit to 5',
+    );
+  });
+
+  it('names the device of a redemption, and tells a run of them once', () => {
+    const used = (i: number, name?: string, model?: string): HistoryEvent => ({
+      at: NOW - i * 60_000,
+      by: 'device',
+      type: 'redeemed',
+      deviceId: `dev_${i}`,
+      accountId: 'acme-0001',
+      ...(name ? { deviceName: name } : {}),
+      ...(model ? { deviceModel: model } : {}),
+    });
+    const events: HistoryEvent[] = [
+      { at: NOW + 1_000, by: 'U0SHARER', type: 'shared', channel: 'C0GENERAL' },
+      used(1, 'Front *desk*', 'iPad 9'),
+      used(2, 'Back office'),
+      ...Array.from({ length: 10 }, (_, i) => used(i + 3)),
+      { at: NOW - 20 * 60_000, by: 'U0SHARER', type: 'shared', channel: 'C0GENERAL' },
+      { at: NOW - 21 * 60_000, by: 'U0SHARER', type: 'shared', channel: 'C0GENERAL' },
+      used(30, 'Lone kiosk', 'Kiosk 2'),
+    ];
+    const lines = sectionTexts(buildHistory(code, events)).join('\n').split('\n').slice(1);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toContain('shared it in <#C0GENERAL>');
+    const token = (at: number) => slackDateToken(at).replaceAll('^', '\\^');
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `Devices used it 12 times between ${token(NOW - 12 * 60_000)}[^>]*> and ${token(NOW - 60_000)}`,
+      ),
+    );
+    expect(lines[1]).toContain(
+      'the latest: `dev_1` “Front \u200B*\u200Bdesk\u200B*\u200B” (iPad 9) in account `acme-0001`, `dev_2` “Back office” in account `acme-0001`, `dev_3` in account `acme-0001`, …',
+    );
+    expect(lines[1]).not.toContain('dev_4');
+    expect(lines[2]).toContain('<@U0SHARER> shared it in <#C0GENERAL> (2 times between');
+    expect(lines[3]).toContain('A device used it: device `dev_30` “Lone kiosk” (Kiosk 2)');
+  });
+
+  it('fits 50 updates that each change every setting to its longest within Slack’s limits', () => {
+    const longest = 'Ω<&>*_'.repeat(40).slice(0, 200);
+    const events: HistoryEvent[] = Array.from({ length: HISTORY_LENGTH }, (_, i) => ({
+      at: NOW - i * 1000,
+      by: i % 2 ? 'W0123456789ABCDEFGH' : 'api',
+      type: i % 3 ? 'updated' : 'renamed',
+      from: LONGEST_CODE,
+      to: LONGEST_CODE,
+      changes: [
+        { field: 'code', from: LONGEST_CODE, to: LONGEST_CODE },
+        { field: 'description', from: longest, to: longest },
+        { field: 'expiresAt', from: NOW, to: NOW + DAY },
+        { field: 'usageLimit', from: Number.MAX_SAFE_INTEGER, to: 1 },
+        { field: 'usageLimitDelaySeconds', from: 3600, to: 86_400 },
+        { field: 'action', from: 'create_account_and_device', to: 'use_existing_device' },
+        { field: 'usernamePrefix', from: LONGEST_PREFIX, to: null },
+        { field: 'accountId', from: LONGEST_ID, to: LONGEST_ID },
+        { field: 'deviceId', from: null, to: LONGEST_ID },
+      ],
+    }));
+    const blocks = buildHistory(worstCode(), events);
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expectWithinSlackLimits(message(blocks));
+    const text = sectionTexts(blocks).join('\n');
+    expect(text).toContain(slackDateToken(NOW - (HISTORY_LENGTH - 1) * 1000));
   });
 
   it('says so when nothing has happened', () => {
@@ -1079,6 +1199,42 @@ describe('buildDashboard', () => {
   });
 });
 
+describe('buildCodePicker and buildCodeOptions', () => {
+  it('asks within Slack’s limits, naming a long unknown code clipped and escaped', () => {
+    const picker = buildCodePicker(
+      { verb: 'share', channelId: 'C0123456789ABCDEF' },
+      '<&>'.repeat(300),
+    );
+    expectWithinSlackLimits(message(picker));
+    const text = sectionTexts(picker).join();
+    expect(text).toContain('; pick one:');
+    expect(text).not.toMatch(/<|>/);
+    expect(allElements(picker).map((e) => e.type)).toEqual(['external_select']);
+  });
+
+  it('serves at most 100 options, each within 75 characters of text and 150 of value', () => {
+    const codes = Array.from({ length: 120 }, (_, i) =>
+      i % 2 ? worstCode() : makeCode({ description: 'D'.repeat(200), code: `SHORT-${i}` }),
+    );
+    const options = buildCodeOptions(codes);
+    expect(options).toHaveLength(100);
+    for (const [i, o] of options.entries()) {
+      const problems = slackLimitProblems(
+        message([
+          {
+            type: 'actions',
+            elements: [{ type: 'overflow', action_id: 'x', options: [o, o] }],
+          },
+        ]),
+      );
+      expect(problems, `option ${i}`).toEqual([]);
+    }
+    // The code always shows whole.
+    expect(options[0]?.text.text).toMatch(/… · SHORT-0$/);
+    expect(options[1]?.text.text).toBe(LONGEST_CODE);
+  });
+});
+
 describe('buildHelp', () => {
   it('lists every subcommand and alias', () => {
     const blocks = buildHelp();
@@ -1086,15 +1242,17 @@ describe('buildHelp', () => {
     for (const usage of [
       '/installcode add',
       '/installcode list [text]',
-      '/installcode edit CODE',
-      '/installcode qr CODE',
-      '/installcode share CODE [#channel]',
-      '/installcode delete CODE',
-      '/installcode history CODE',
+      '/installcode edit [CODE]',
+      '/installcode qr [CODE]',
+      '/installcode share [CODE] [#channel]',
+      '/installcode delete [CODE]',
+      '/installcode history [CODE]',
     ]) {
       expect(text).toContain(`\`${usage}\``);
     }
     for (const alias of ['new', 'create', 'show']) expect(text).toContain(`\`${alias}\``);
+    expect(buttonOf(blocks, 'help_create')).toBeDefined();
+    expect(buttonOf(blocks, 'help_list')).toBeDefined();
     expectWithinSlackLimits(message(blocks));
   });
 });
@@ -1112,7 +1270,7 @@ describe('buildShareModal', () => {
 describe('list positions past the remembered pages', () => {
   it('goes back to the first page once Previous runs out of remembered cursors', () => {
     const far: ListPosition = { q: 'acme', page: 120, cursors: ['0000000000000120'] };
-    expect(previousPosition(far)).toEqual({ q: 'acme', page: 1, cursors: [''] });
+    expect(previousPosition(far)).toEqual({ q: 'acme', page: 1, cursors: [''], shown: 0 });
     expect(nextPosition(far, '0000000000000121')).toEqual({
       q: 'acme',
       page: 121,

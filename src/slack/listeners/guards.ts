@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, AnyMiddlewareArgs, Middleware } from '@slack/bo
 import type { EventClaims } from '../../store/event-claims.js';
 import { monotonicNow, settleBy } from '../../store/redis-clock.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../roles.js';
-import { failureText, type ListenerDeps, requestFrom } from './context.js';
+import { directReply, ephemeralReply, failureText, type ListenerDeps } from './context.js';
 
 function userIdOf(body: AnyMiddlewareArgs['body']): string | undefined {
   const record = body as { user_id?: string; user?: { id?: string } | string };
@@ -23,11 +23,27 @@ export function staffOnly(deps: ListenerDeps): Middleware<AnyMiddlewareArgs> {
   };
 }
 
-/** Tells the sender: through the response_url, or by DM (modals and the App Home have none). */
+/**
+ * Tells the sender where they acted: through the response_url (ephemeral in that conversation);
+ * in a conversation without one, as an ephemeral message there; by DM only from where there is
+ * no conversation (the App Home, a modal, a global shortcut).
+ */
 function tellSender(args: AnyMiddlewareArgs & AllMiddlewareArgs, userId: string, text: string) {
-  const hasResponseUrl = Boolean((args.body as { response_url?: string }).response_url);
+  const body = args.body as {
+    response_url?: string;
+    response_urls?: unknown[];
+    channel?: { id?: string };
+    container?: { type?: string };
+  };
   const respond = 'respond' in args ? args.respond : undefined;
-  return requestFrom(args.client, userId, null, respond, hasResponseUrl).reply({ text });
+  if (respond && (body.response_url || body.response_urls?.length)) {
+    return ephemeralReply(respond)({ text });
+  }
+  const channelId = body.channel?.id;
+  if (channelId && body.container?.type === 'message') {
+    return args.client.chat.postEphemeral({ channel: channelId, user: userId, text });
+  }
+  return directReply(args.client, userId)({ text });
 }
 
 /**

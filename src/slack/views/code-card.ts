@@ -6,6 +6,7 @@ import {
   ACTION_LABEL,
   clip,
   escapeMrkdwn,
+  escapeUserText,
   STATUS_LABEL,
   slackDate,
   targetLine,
@@ -34,7 +35,7 @@ export function codeMenu(code: InstallCode, verbs: readonly CodeMenuVerb[]): Ove
 
 /** Everything a person wants to see of a code, in one mrkdwn text. */
 export function codeSummary(code: InstallCode, now: number): string {
-  const title = code.description ? `*${escapeMrkdwn(clip(code.description, 200))}*\n` : '';
+  const title = code.description ? `*${escapeUserText(clip(code.description, 200))}*\n` : '';
   return [
     `${title}\`${escapeMrkdwn(code.code)}\` · ${STATUS_LABEL[statusAt(code, now)]}`,
     `Expires: ${slackDate(code.expiresAt)} · Used: ${usage(code)} · Last used: ${slackDate(code.lastUsedAt)}`,

@@ -47,6 +47,23 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+const ZERO_WIDTH_SPACE = '\u200B';
+const FORMATTING_CHARACTER = /[*_~`]/g;
+
+/**
+ * Free text typed by someone (a description, a device's name) for mrkdwn outside backticks.
+ * Slack has no escape for `*`, `_`, `~` or a backtick (a backslash is shown, not obeyed), and
+ * `verbatim` only stops links and mentions being parsed: a zero-width space either side of each
+ * keeps it from opening or closing any formatting, invisibly. Not for text inside backticks,
+ * which is already literal and may be copied (the spaces would be copied too).
+ */
+export function escapeUserText(text: string): string {
+  return escapeMrkdwn(text).replace(
+    FORMATTING_CHARACTER,
+    (mark) => `${ZERO_WIDTH_SPACE}${mark}${ZERO_WIDTH_SPACE}`,
+  );
+}
+
 /** Cuts text to Slack's limits, with an ellipsis. */
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

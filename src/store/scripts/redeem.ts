@@ -101,10 +101,13 @@ if reachesLimit then
   removal = stop + tonumber(retentionMs)
   redis.call('PEXPIREAT', record, removal)
 end
+local info = cjson.decode(device)
 pushCapped(record, devices, cjson.encode({deviceId = deviceId, accountId = accountId,
-  tokenHash = tokenHash, device = cjson.decode(device), at = now}), registryLength)
+  tokenHash = tokenHash, device = info, at = now}), registryLength)
+-- The history names the device as it called itself (absent fields are left out, as nil).
 pushCapped(record, history, cjson.encode({at = now, by = 'device', type = 'redeemed',
-  accountId = accountId, deviceId = deviceId}), historyLength)
+  accountId = accountId, deviceId = deviceId, deviceName = info.name,
+  deviceModel = info.model}), historyLength)
 local answer = cjson.encode({action = action, accountId = accountId, deviceId = deviceId,
   sealedToken = sealedToken, timesUsed = used, usageLimit = limit or cjson.null,
   expiresAt = expiresAt or cjson.null, incarnation = f[11], attempt = attempt, at = now,

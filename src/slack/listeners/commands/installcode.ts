@@ -1,15 +1,12 @@
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import {
-  openEditor,
-  replyWithHistory,
-  replyWithList,
-  sendQrToRequester,
-  shareCode,
-} from '../../code-actions.js';
+import { CodeError } from '../../../codes/errors.js';
+import type { InstallCode } from '../../../codes/model.js';
+import { openEditor, type Request, replyWithList, type SlackServices } from '../../code-actions.js';
+import { doToCode } from '../../code-verbs.js';
 import { parseCommand, unreachable } from '../../command-text.js';
-import { askToDelete } from '../../deletion.js';
 import { COMMAND } from '../../ids.js';
 import { FIRST_PAGE } from '../../views/code-list.js';
+import { buildCodePicker, type PickerTarget, pickerText } from '../../views/code-picker.js';
 import { buildHelp, HELP_TEXT } from '../../views/help.js';
 import { answerFailures, ephemeralReply, type ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
@@ -44,22 +41,44 @@ export function installcodeCommand(deps: ListenerDeps) {
         case 'list':
           return replyWithList(services, request, FIRST_PAGE(parsed.filter), false);
         case 'edit':
-          return openEditor(request, command.trigger_id, await services.codes.getCode(parsed.code));
         case 'qr':
-          return sendQrToRequester(services, request, await services.codes.getCode(parsed.code));
-        case 'share': {
-          const code = await services.codes.getCode(parsed.code);
-          return shareCode(services, request, code, parsed.channelId ?? command.channel_id);
-        }
+        case 'share':
         case 'delete':
-          return askToDelete(services, request, await services.codes.getCode(parsed.code));
-        case 'history':
-          return replyWithHistory(services, request, await services.codes.getCode(parsed.code));
+        case 'history': {
+          const target = { verb: parsed.name, channelId: parsed.channelId };
+          const code = await codeOrPicker(services, request, target, parsed.code);
+          if (code) await doToCode(services, request, target, code, command.trigger_id);
+          return;
+        }
         default:
           return unreachable(parsed);
       }
     });
   };
+}
+
+/**
+ * The code the command named; without one, or when it does not exist, the person is asked to
+ * pick one instead (and null is returned).
+ */
+async function codeOrPicker(
+  services: SlackServices,
+  request: Request,
+  target: PickerTarget,
+  text: string | null,
+): Promise<InstallCode | null> {
+  if (text !== null) {
+    try {
+      return await services.codes.getCode(text);
+    } catch (error) {
+      if (!(error instanceof CodeError && error.kind === 'code_not_found')) throw error;
+    }
+  }
+  await request.reply({
+    text: pickerText(target, text),
+    blocks: buildCodePicker(target, text),
+  });
+  return null;
 }
 
 export function registerCommands(app: App, deps: ListenerDeps) {
