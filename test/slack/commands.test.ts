@@ -23,6 +23,7 @@ import {
   GROUP,
   initialCode,
   listedIds,
+  postedCard,
   responseTo,
   settle,
   sleep,
@@ -392,13 +393,13 @@ describe('qr and show', () => {
 describe('share', () => {
   it('“share CODE” posts the card and the QR PNG into the current channel, once, and notes it', async () => {
     const code = await create({ description: 'Acme onboarding' });
+    h.fake.inviteBot(CHANNEL);
     const answer = await slack.command(`share ${code.code}`, { userId: STAFF, channelId: CHANNEL });
     expect(answer.status).toBe(200);
-    const upload = await h.fake.waitForUpload();
-    expect(upload.channelId).toBe(CHANNEL);
-    expect(decodeQr(upload.bytes)).toBe(code.code);
-    const complete = h.fake.lastCall('files.completeUploadExternal');
-    const card = textOf(complete?.args.blocks);
+    const posted = await postedCard(h.fake, CHANNEL);
+    expect(posted.upload.channelId, 'the QR itself is a private upload').toBeUndefined();
+    expect(decodeQr(posted.upload.bytes)).toBe(code.code);
+    const card = textOf(posted.blocks);
     expect(card).toContain('Acme onboarding');
     expect(card).toContain(code.code);
     expect(card).toContain(`<@${STAFF}>`);
@@ -410,18 +411,19 @@ describe('share', () => {
     expect(history.find((e) => e.type === 'shared')).toMatchObject({ by: STAFF, channel: CHANNEL });
     await settle();
     expect(h.fake.uploads).toHaveLength(1);
+    expect(
+      h.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNEL),
+    ).toHaveLength(1);
   });
 
   it('“share CODE <#C999|x>” posts into C999 and tells the user', async () => {
     const code = await create({ description: 'Acme onboarding' });
+    h.fake.inviteBot('C999');
     const { reply } = await ask(`share ${code.code} <#C999|x>`);
     expect(h.fake.uploads).toHaveLength(1);
-    const upload = h.fake.uploads[0];
-    expect(upload?.channelId).toBe('C999');
-    expect(decodeQr(upload?.bytes as Buffer)).toBe(code.code);
-    expect(textOf(h.fake.lastCall('files.completeUploadExternal')?.args.blocks)).toContain(
-      'Acme onboarding',
-    );
+    const posted = await postedCard(h.fake, 'C999');
+    expect(decodeQr(posted.upload.bytes)).toBe(code.code);
+    expect(textOf(posted.blocks)).toContain('Acme onboarding');
     expect(textOf(reply.body)).toContain('<#C999>');
     const events = await h.service.codes.history(code);
     expect(events.find((e) => e.type === 'shared')).toMatchObject({ by: STAFF, channel: 'C999' });
@@ -429,11 +431,15 @@ describe('share', () => {
 
   it('into a channel the app is not in: tells the user to invite the app, and keeps working', async () => {
     const code = await create();
-    h.fake.failNext('files.completeUploadExternal', { error: 'not_in_channel' });
+    h.fake.failNext('chat.postMessage', { error: 'not_in_channel' });
     const { reply } = await ask(`share ${code.code} <#CPRIVATE|secret>`);
     expect(textOf(reply.body)).toMatch(/invite/i);
     expect(textOf(reply.body)).toContain('CPRIVATE');
-    expect(h.fake.uploads.filter((u) => u.channelId === 'CPRIVATE')).toHaveLength(0);
+    // The QR uploaded for the card is not left behind.
+    const qr = h.fake.uploads.at(-1)?.fileId;
+    await eventually(() =>
+      expect(h.fake.callsTo('files.delete').map((c) => c.args.file)).toContain(qr),
+    );
     const events = await h.service.codes.history(code);
     expect(events.filter((e) => e.type === 'shared')).toHaveLength(0);
     // The app is still up and answering.
@@ -627,9 +633,10 @@ describe('INSTALL_URL_TEMPLATE', () => {
     const code = await templated.service.codes.createCode(GROUP, STAFF);
     const sender = timedSender(templated.slack);
     await sender.command(`qr ${code.code}`, { userId: STAFF, channelId: CHANNEL });
+    templated.fake.inviteBot(CHANNEL);
     await sender.command(`share ${code.code}`, { userId: STAFF, channelId: CHANNEL });
     const dm = await templated.fake.waitForUpload((u) => u.channelId === `D${STAFF}`);
-    const shared = await templated.fake.waitForUpload((u) => u.channelId === CHANNEL);
+    const shared = (await postedCard(templated.fake, CHANNEL)).upload;
     const url = `https://devices.example.com/install?code=${code.code}`;
     expect(decodeQr(dm.bytes)).toBe(url);
     expect(decodeQr(shared.bytes)).toBe(url);

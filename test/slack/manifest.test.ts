@@ -19,6 +19,8 @@ const SCOPE_OF_METHOD: Record<string, string | null> = {
   'chat.update': 'chat:write',
   'conversations.open': 'im:write',
   'files.uploadV2': 'files:write',
+  // https://docs.slack.dev/reference/methods/files.delete (bot: files:write)
+  'files.delete': 'files:write',
   'views.open': null,
   'views.update': null,
   'views.publish': null,
