@@ -198,8 +198,8 @@ describe('choosing a code does the verb', () => {
     const { blockId } = await pickerFor('share <#C777|ops>');
     expect(blockId).toBe('pick_code:share:C777');
     await choose(code, blockId);
-    const upload = await h.fake.waitForUpload();
-    expect(upload.channelId).toBe('C777');
+    const card = await h.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'C777');
+    expect(JSON.stringify(card.args.blocks)).toContain(code.code);
     await eventually(async () => {
       const events = await h.service.codes.history(code);
       expect(events.find((e) => e.type === 'shared')).toMatchObject({ channel: 'C777' });

@@ -17,15 +17,15 @@ describe('closing the service (SIGTERM) with Slack work in flight', () => {
       const code = await h.service.codes.createCode({ ...GROUP, description: 'Slow' }, STAFF);
       const order: string[] = [];
 
-      // Slack takes its time to complete the upload: the share is acknowledged long before.
-      h.fake.delayNext('files.completeUploadExternal', 1_500);
+      // Slack takes its time to post the card: the share is acknowledged long before.
+      h.fake.inviteBot('C999');
+      h.fake.delayNext('chat.postMessage', 1_500);
       const answer = await h.slack.command(`share ${code.code} <#C999|x>`, {
         userId: STAFF,
         channelId: CHANNEL,
       });
       expect(answer.status).toBe(200);
-      await h.fake.waitForCall('files.completeUploadExternal');
-      expect(h.fake.uploads).toHaveLength(0);
+      await h.fake.waitForCall('chat.postMessage');
 
       const told = responseTo(h.fake, answer.responseUrlId).then((reply) => {
         order.push(`user told, redis ${h.service.redis.status}`);
@@ -37,7 +37,7 @@ describe('closing the service (SIGTERM) with Slack work in flight', () => {
 
       const reply = await told;
       expect(textOf(reply.body)).toContain(`Shared \`${code.code}\` in <#C999>`);
-      expect(h.fake.uploads.map((u) => u.channelId)).toEqual(['C999']);
+      expect(h.fake.callsTo('chat.postMessage').map((c) => c.args.channel)).toEqual(['C999']);
       expect(order).toEqual(['user told, redis ready', 'service closed']);
       // And then it was closed.
       await expect(h.service.redis.ping()).rejects.toThrow();
