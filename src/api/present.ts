@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { toIso } from '../codes/durations.js';
 import { statusAt } from '../codes/lifetime.js';
 import { CODE_ACTIONS, CODE_STATUSES, type InstallCode } from '../codes/model.js';
-import type { HistoryEvent } from '../store/history.js';
+import type { HistoryEvent, SettingChange, SettingValue } from '../store/history.js';
 
 const instant = z.iso.datetime().nullable();
 
@@ -59,5 +59,18 @@ export const historyViewSchema = z.object({
 });
 
 export function presentHistory(events: HistoryEvent[]) {
-  return { events: events.map((event) => ({ ...event, at: toIso(event.at) })) };
+  return {
+    events: events.map((event) => ({
+      ...event,
+      at: toIso(event.at),
+      ...(event.changes ? { changes: event.changes.map(presentChange) } : {}),
+    })),
+  };
+}
+
+/** Instants in JSON are ISO-8601, as everywhere in the API (the history keeps epoch ms). */
+function presentChange(change: SettingChange): SettingChange {
+  if (change.field !== 'expiresAt') return change;
+  const iso = (value: SettingValue) => (typeof value === 'number' ? toIso(value) : value);
+  return { ...change, from: iso(change.from), to: iso(change.to) };
 }

@@ -990,6 +990,21 @@ describe('DELETE /api/v1/codes/{code}', () => {
     expect(history.body.events.map((e: EventJson) => e.type)).toEqual(['created']);
   });
 
+  it('tells each change in the history old → new, instants in ISO-8601 like the rest of the API', async () => {
+    const created = await create(groupCode({ description: 'before' }));
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, '.000Z');
+    await service.call('PATCH', codePath(created.code), {
+      body: { description: 'after', expiresAt, usageLimit: 5 },
+    });
+    const history = await service.call('GET', codePath(created.code, '/history'));
+    const updated = history.body.events.find((e: EventJson) => e.type === 'updated');
+    expect(updated.changes).toEqual([
+      { field: 'description', from: 'before', to: 'after' },
+      { field: 'expiresAt', from: null, to: expiresAt },
+      { field: 'usageLimit', from: null, to: 5 },
+    ]);
+  });
+
   it('answers 412 to a stale If-Match and keeps the code', async () => {
     const created = await create(groupCode());
     const changed = await service.call('PATCH', codePath(created.code), {
