@@ -17,6 +17,7 @@ import { EventClaims } from './store/event-claims.js';
 import { checkEvictionPolicy } from './store/eviction-policy.js';
 import { keysFor } from './store/keys.js';
 import { RedisClock } from './store/redis-clock.js';
+import { RemovalRequests } from './store/removal-requests.js';
 import { CodeService } from './use-cases/code-service.js';
 
 export interface Service {
@@ -67,7 +68,14 @@ export async function startService(
     maxFailures: config.REDEEM_MAX_FAILURES,
     windowMs: config.REDEEM_FAILURE_WINDOW,
   });
-  const slack = createSlackApp(config, codes, new EventClaims(redis, keys), logger, metrics);
+  const slack = createSlackApp(
+    config,
+    codes,
+    new EventClaims(redis, keys),
+    new RemovalRequests(redis, keys),
+    logger,
+    metrics,
+  );
   if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
   if (!config.API_TOKEN) {
     logger.info('API_TOKEN is not set: the management API is off (its routes answer 404)');

@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { EventClaims } from '../store/event-claims.js';
+import type { RemovalRequests } from '../store/removal-requests.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import type { SlackServices } from './code-actions.js';
 import { describeError } from './listeners/context.js';
@@ -52,6 +53,7 @@ export function createSlackApp(
   config: Config,
   codes: CodeService,
   eventClaims: EventClaims,
+  removalRequests: RemovalRequests,
   logger: Logger,
   metrics: Metrics,
 ): SlackApp | null {
@@ -66,6 +68,7 @@ export function createSlackApp(
   const services: SlackServices = {
     codes,
     eventClaims,
+    removalRequests,
     roles: { admins: config.ADMIN_USER_IDS, staff: config.STAFF_USER_IDS },
     adminChannelId: config.ADMIN_CHANNEL_ID,
     installUrlTemplate: config.INSTALL_URL_TEMPLATE,

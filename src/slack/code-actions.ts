@@ -4,6 +4,7 @@ import { generateCode } from '../codes/code-text.js';
 import type { InstallCode } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
 import type { EventClaims } from '../store/event-claims.js';
+import type { RemovalRequests } from '../store/removal-requests.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { blankDraft, draftOf, type EditorContext } from './editor-form.js';
 import type { RoleConfig } from './roles.js';
@@ -24,6 +25,7 @@ export type Reply = (message: ReplyMessage) => Promise<void>;
 export interface SlackServices {
   codes: CodeService;
   eventClaims: EventClaims;
+  removalRequests: RemovalRequests;
   roles: RoleConfig;
   adminChannelId: string | undefined;
   installUrlTemplate: string;

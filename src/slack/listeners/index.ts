@@ -6,6 +6,7 @@ import type { ListenerDeps } from './context.js';
 import { registerEvents } from './events/app-home-opened.js';
 import { registerShortcuts } from './shortcuts/create-code.js';
 import { registerEditorSubmission } from './views/editor-submission.js';
+import { registerRemovalReasonSubmission } from './views/removal-reason.js';
 import { registerShareSubmission } from './views/share-submission.js';
 
 export function registerListeners(app: App, deps: ListenerDeps) {
@@ -14,6 +15,7 @@ export function registerListeners(app: App, deps: ListenerDeps) {
   registerCodeActions(app, deps);
   registerEditorSubmission(app, deps);
   registerShareSubmission(app, deps);
+  registerRemovalReasonSubmission(app, deps);
   registerEvents(app, deps);
   registerShortcuts(app, deps);
 }

@@ -9,11 +9,18 @@ import {
   updateRecordScript,
 } from './records.js';
 import { redeemScript, withdrawScript } from './redeem.js';
+import {
+  addRemovalCopyScript,
+  decideRemovalRequestScript,
+  openRemovalRequestScript,
+  reopenRemovalRequestScript,
+} from './removal-requests.js';
 
 export * from './account-number.js';
 export * from './names.js';
 export * from './records.js';
 export * from './redeem.js';
+export * from './removal-requests.js';
 
 const ALL = [
   redeemScript,
@@ -25,6 +32,10 @@ const ALL = [
   addHistoryScript,
   claimNameScript,
   setNameLifetimeScript,
+  openRemovalRequestScript,
+  addRemovalCopyScript,
+  decideRemovalRequestScript,
+  reopenRemovalRequestScript,
 ];
 
 /** Every script of the store, callable on `redis`. */
