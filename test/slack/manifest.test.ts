@@ -14,7 +14,15 @@ it('declares what the app listens to: the command, the shortcut, interactivity a
 });
 
 it('asks for every bot scope that the Web API calls need', () => {
-  for (const scope of ['commands', 'chat:write', 'files:write', 'im:write', 'users:read']) {
+  for (const scope of [
+    'commands',
+    'chat:write',
+    'files:write',
+    'im:write',
+    'users:read',
+    'channels:read',
+    'groups:read',
+  ]) {
     expect(manifest).toMatch(new RegExp(`- ${scope}\\b`));
   }
 });
