@@ -1048,7 +1048,7 @@ describe('buildShareModal', () => {
   it('asks for a channel within Slack’s limits', () => {
     const code = worstCode();
     const view = buildShareModal(code, 'C0123');
-    expect(JSON.parse(view.private_metadata ?? '{}')).toEqual({ id: code.id });
+    expect(JSON.parse(view.private_metadata ?? '{}')).toEqual({ id: code.id, from: 'C0123' });
     expect(allElements(view.blocks).map((e) => e.type)).toEqual(['conversations_select']);
     expect(allElements(view.blocks)[0]).toMatchObject({
       default_to_current_conversation: true,

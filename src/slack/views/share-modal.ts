@@ -13,7 +13,10 @@ export function buildShareModal(code: InstallCode, conversationId: string | null
   return {
     type: 'modal',
     callback_id: CALLBACKS.sharePicker,
-    private_metadata: JSON.stringify({ id: code.id }),
+    // Where Share was pressed: a share elsewhere is confirmed by DM.
+    private_metadata: JSON.stringify(
+      conversationId ? { id: code.id, from: conversationId } : { id: code.id },
+    ),
     title: { type: 'plain_text', text: 'Share a code' },
     submit: { type: 'plain_text', text: 'Share' },
     close: { type: 'plain_text', text: 'Cancel' },

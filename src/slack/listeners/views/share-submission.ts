@@ -43,16 +43,20 @@ export function shareFromPicker(deps: ListenerDeps) {
       return;
     }
     await ack();
-    // The card in the chosen channel says it all: only a failure is told, by DM.
     const request = {
       client,
       userId: body.user.id,
-      channelId: channelId ?? null,
+      channelId: null as string | null,
       reply: directReply(client, body.user.id),
     };
     await answerFailures(deps, request, async () => {
-      const { id } = jsonObjectIn(view.private_metadata, 'the dialog’s code could not be read');
+      const { id, from } = jsonObjectIn(
+        view.private_metadata,
+        'the dialog’s code could not be read',
+      );
       if (typeof id !== 'string' || !id || !channelId) return;
+      // Shared where Share was pressed, the card says it all; elsewhere a DM confirms it.
+      request.channelId = typeof from === 'string' ? from : null;
       const code = await deps.services.codes.getById(id);
       await shareCode(deps.services, request, code, channelId);
     });
