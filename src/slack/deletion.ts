@@ -113,7 +113,11 @@ function replyPending(request: Request, pending: RemovalRequest) {
   });
 }
 
-/** One copy per admin conversation, each recorded; a copy posted after the decision is updated at once. */
+/**
+ * One copy per admin conversation, each recorded; a copy posted after the decision is updated at
+ * once. One admin who cannot be reached does not stop the others; if none can, the request is
+ * withdrawn (it may be asked again) and the failure reported.
+ */
 async function postCopies(
   services: SlackServices,
   client: WebClient,
@@ -123,13 +127,23 @@ async function postCopies(
 ) {
   const blocks = buildRemovalRequest(request, code, await services.codes.now());
   const text = `<@${request.requestedBy}> asks to remove ${code.code}`;
+  let failure: unknown = null;
+  let posted = 0;
   for (const channel of conversations) {
-    const posted = await client.chat.postMessage({ channel, text, blocks });
-    if (!posted.ts) continue;
-    const copy = { channel, ts: posted.ts };
-    const decided = await services.removalRequests.addCopy(request.id, copy);
-    if (decided) await updateCopies(client, { ...request, decided }, [copy]);
+    try {
+      const message = await client.chat.postMessage({ channel, text, blocks });
+      if (!message.ts) continue;
+      posted += 1;
+      const copy = { channel, ts: message.ts };
+      const decided = await services.removalRequests.addCopy(request.id, copy);
+      if (decided) await updateCopies(client, { ...request, decided }, [copy]);
+    } catch (error) {
+      failure ??= error;
+    }
   }
+  if (posted > 0) return;
+  await services.removalRequests.withdraw(request);
+  throw failure ?? new Error('chat.postMessage gave no ts');
 }
 
 async function adminConversations(services: SlackServices, client: WebClient): Promise<string[]> {

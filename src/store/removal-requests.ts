@@ -6,6 +6,7 @@ import {
   decideRemovalRequestScript,
   openRemovalRequestScript,
   reopenRemovalRequestScript,
+  withdrawRemovalRequestScript,
 } from './scripts/index.js';
 
 /** How long a request waits for an admin: then it is dropped, and may be asked again. */
@@ -142,6 +143,20 @@ export class RemovalRequests {
     const id = await this.redis.get(this.keys.removalPendingFor(codeId));
     const request = id ? await this.get(id) : null;
     return request?.decided === null ? request : null;
+  }
+
+  /** Forgets a request no admin could be shown. */
+  async withdraw(request: Pick<RemovalRequest, 'id' | 'codeId'>): Promise<void> {
+    await withdrawRemovalRequestScript.run(
+      this.redis,
+      {
+        record: this.keys.removalRequest(request.id),
+        copies: this.keys.removalCopies(request.id),
+        pending: this.keys.removalPending,
+        pendingFor: this.keys.removalPendingFor(request.codeId),
+      },
+      { id: request.id },
+    );
   }
 
   async get(id: string): Promise<RemovalRequest | null> {

@@ -35,6 +35,29 @@ function textOf(response: FakeSlackResponse): string {
   return JSON.stringify(response.body);
 }
 
+/** A staff member's Remove on the prompt, then the dialog's Ask the admins (no reason). */
+async function askAdminsToRemove(id: string) {
+  const { fake, slack } = h;
+  const pressed = await slack.blockAction({
+    userId: STAFF,
+    actionId: 'delete_remove',
+    blockId: 'delete_prompt',
+    value: id,
+    channelId: CHANNEL,
+    ephemeral: true,
+  });
+  expect(pressed.status).toBe(200);
+  await fake.waitForCall('views.open');
+  const dialog = fake.lastView('removal_reason');
+  expect(dialog).toBeDefined();
+  const submitted = await slack.viewSubmissionAnswer({
+    userId: STAFF,
+    view: { ...dialog, callback_id: 'removal_reason', state: { values: {} } },
+  });
+  expect(submitted.status).toBe(200);
+  return pressed;
+}
+
 async function sharedEvents(code: string) {
   const stored = await h.service.codes.getCode(code);
   return (await h.service.codes.history(stored)).filter((e) => e.type === 'shared');
@@ -95,15 +118,7 @@ it('a 429 with Retry-After 1 on chat.postMessage delays the request to the admin
     )
     .then((call) => ({ at: Date.now(), call }));
 
-  const pressed = await slack.blockAction({
-    userId: STAFF,
-    actionId: 'delete_remove',
-    blockId: 'delete_prompt',
-    value: id,
-    channelId: CHANNEL,
-    ephemeral: true,
-  });
-  expect(pressed.status).toBe(200);
+  const pressed = await askAdminsToRemove(id);
   const posted = await postedAt;
   expect(posted.at - (await limitedAt)).toBeGreaterThanOrEqual(950);
   expect(posted.call.args.channel).toBe(`D${ADMIN}`);
@@ -142,15 +157,7 @@ it('a deletion request the admins cannot be sent (500s) tells the person, and th
   const { id } = await createCode({ action: 'create_device', accountId: 'acct-500b' });
   fake.failNext('chat.postMessage', { status: 500, times: 10 });
 
-  const pressed = await slack.blockAction({
-    userId: STAFF,
-    actionId: 'delete_remove',
-    blockId: 'delete_prompt',
-    value: id,
-    channelId: CHANNEL,
-    ephemeral: true,
-  });
-  expect(pressed.status).toBe(200);
+  const pressed = await askAdminsToRemove(id);
   const told = await fake.waitForResponse((r) => r.id === pressed.responseUrlId, 10_000);
   expect(textOf(told)).not.toContain('Asked the admins');
   expect(textOf(told)).toMatch(/went wrong|refused|failed|try again/i);

@@ -14,6 +14,7 @@ import {
   decideRemovalRequestScript,
   openRemovalRequestScript,
   reopenRemovalRequestScript,
+  withdrawRemovalRequestScript,
 } from './removal-requests.js';
 
 export * from './account-number.js';
@@ -36,6 +37,7 @@ const ALL = [
   addRemovalCopyScript,
   decideRemovalRequestScript,
   reopenRemovalRequestScript,
+  withdrawRemovalRequestScript,
 ];
 
 /** Every script of the store, callable on `redis`. */

@@ -103,3 +103,22 @@ redis.call('ZADD', pending, d[3], id)
 return 1
 `,
 });
+
+/**
+ * Forgets a request that could be shown to no admin, so that it may be asked again.
+ *
+ * KEYS  record, copies, pending, pendingFor
+ * ARGV  id
+ * Returns 1
+ */
+export const withdrawRemovalRequestScript = defineScript<number>()({
+  name: 'icWithdrawRemovalRequest',
+  keys: ['record', 'copies', 'pending', 'pendingFor'],
+  args: ['id'],
+  lua: `
+redis.call('DEL', record, copies)
+redis.call('ZREM', pending, id)
+if redis.call('GET', pendingFor) == id then redis.call('DEL', pendingFor) end
+return 1
+`,
+});
