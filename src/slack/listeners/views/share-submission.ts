@@ -37,7 +37,7 @@ export function shareFromPicker(deps: ListenerDeps) {
       await ack({
         response_action: 'errors',
         errors: {
-          [SHARE_CHANNEL_BLOCK]: `I'm not in ${outside.name}: invite me with /invite @installcode, then try again.`,
+          [SHARE_CHANNEL_BLOCK]: `I'm not in ${outside.name}: invite me with \`/invite @installcode\`, then try again.`,
         },
       });
       return;
