@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { CodeError } from '../codes/errors.js';
 import type { InstallCode } from '../codes/model.js';
-import type { Decided, RemovalRequest } from '../store/removal-requests.js';
+import type { DecidedRequest, RemovalRequest } from '../store/removal-requests.js';
 import type { Request, SlackServices } from './code-actions.js';
 import { ADMINS_ONLY_MESSAGE, type Role, roleOf } from './roles.js';
 import {
@@ -186,7 +186,7 @@ export async function decideRequest(
     await tellPresser(press, 'This removal request is no longer on record: nothing was changed.');
     return;
   }
-  const decided = result.request as RemovalRequest & { decided: Decided };
+  const decided = result.request;
   if (result.outcome === 'lost') {
     await tellPresser(press, `Already decided: ${removalOutcomeText(decided)}`);
     if (press.message) await updateCopies(press.client, decided, [press.message]);
@@ -203,11 +203,7 @@ export async function decideRequest(
 }
 
 /** Carries out a won Remove; should it fail, the request is pending again and the admin told. */
-async function removeDecided(
-  services: SlackServices,
-  request: RemovalRequest & { decided: Decided },
-  code: InstallCode,
-) {
+async function removeDecided(services: SlackServices, request: DecidedRequest, code: InstallCode) {
   try {
     await services.codes.deleteCode(code);
   } catch (error) {
@@ -220,7 +216,7 @@ async function removeDecided(
 
 async function updateCopies(
   client: WebClient,
-  request: RemovalRequest & { decided: Decided },
+  request: DecidedRequest,
   copies: readonly { channel: string; ts: string }[],
 ) {
   const text = removalOutcomeText(request);

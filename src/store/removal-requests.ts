@@ -49,10 +49,12 @@ export type OpenResult =
   | { opened: true; request: RemovalRequest }
   | { opened: false; pending: RemovalRequest | null };
 
+export type DecidedRequest = RemovalRequest & { decided: Decided };
+
 export type DecideResult =
   | { outcome: 'missing' }
-  | { outcome: 'won'; request: RemovalRequest }
-  | { outcome: 'lost'; request: RemovalRequest };
+  | { outcome: 'won'; request: DecidedRequest }
+  | { outcome: 'lost'; request: DecidedRequest };
 
 /**
  * Staff members' requests to remove a code, each decided once by an admin: the first decision
@@ -116,11 +118,13 @@ export class RemovalRequests {
     if (reply[0] === 'won') {
       return { outcome: 'won', request: { ...request, decided: { decision, by, at: reply[1] } } };
     }
-    return { outcome: 'lost', request };
+    // The decision as the script saw it, whatever happened since.
+    const first = decidedOf(reply[1], reply[2], reply[3]) ?? { decision, by: '', at: 0 };
+    return { outcome: 'lost', request: { ...request, decided: first } };
   }
 
   /** Makes a decision that could not be carried out pending again (unless another came since). */
-  async reopen(request: RemovalRequest & { decided: Decided }): Promise<boolean> {
+  async reopen(request: DecidedRequest): Promise<boolean> {
     const reopened = await reopenRemovalRequestScript.run(
       this.redis,
       {

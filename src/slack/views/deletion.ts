@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock, ModalView } from '@slack/types';
 import type { InstallCode } from '../../codes/model.js';
-import type { Decided, RemovalRequest } from '../../store/removal-requests.js';
+import type { DecidedRequest, RemovalRequest } from '../../store/removal-requests.js';
 import { ACTIONS, CALLBACKS, INPUT } from '../ids.js';
 import type { Role } from '../roles.js';
 import { codeSection } from './code-card.js';
@@ -137,11 +137,11 @@ export function buildRemovalRequest(
 }
 
 /** What every copy says once decided: who decided what, and when. The buttons are gone. */
-export function buildRemovalOutcome(request: RemovalRequest & { decided: Decided }): KnownBlock[] {
+export function buildRemovalOutcome(request: DecidedRequest): KnownBlock[] {
   return [mrkdwn(removalOutcomeText(request)), ...reasonBlocks(request)];
 }
 
-export function removalOutcomeText(request: RemovalRequest & { decided: Decided }): string {
+export function removalOutcomeText(request: DecidedRequest): string {
   const { decision, by, at } = request.decided;
   const code = `\`${request.code}\``;
   const when = slackDate(at);
@@ -154,7 +154,7 @@ export function removalOutcomeText(request: RemovalRequest & { decided: Decided 
 }
 
 /** What the requester is told by DM. */
-export function removalOutcomeForRequester(request: RemovalRequest & { decided: Decided }): string {
+export function removalOutcomeForRequester(request: DecidedRequest): string {
   const { decision, by } = request.decided;
   const code = `\`${request.code}\``;
   if (decision === 'removed') return `:wastebasket: <@${by}> removed ${code}, as you asked.`;
