@@ -57,6 +57,7 @@ export async function removeOrRequest(
       blocks: buildDecision(`:wastebasket: <@${request.userId}> removed \`${code.code}\`.`),
       replace: true,
     });
+    await closePendingRequest(services, request, code);
     return;
   }
   const pending = await services.removalRequests.pendingFor(code.id);
@@ -193,13 +194,25 @@ export async function decideRequest(
     return;
   }
   if (code && decision === 'removed') await removeDecided(services, decided, code);
-  // The requester is told even if a copy could not be updated.
+  await announceDecision(press.client, decided);
+}
+
+/** Every copy says who decided what, and the requester is told by DM, even if a copy fails. */
+async function announceDecision(client: WebClient, decided: DecidedRequest) {
   const told = await Promise.allSettled([
-    updateCopies(press.client, decided, decided.copies),
-    directMessage(press.client, decided.requestedBy, removalOutcomeForRequester(decided)),
+    updateCopies(client, decided, decided.copies),
+    directMessage(client, decided.requestedBy, removalOutcomeForRequester(decided)),
   ]);
   const failed = told.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** An admin removed a code someone had asked about: that request is decided, as removed. */
+async function closePendingRequest(services: SlackServices, request: Request, code: InstallCode) {
+  const pending = await services.removalRequests.pendingFor(code.id);
+  if (!pending) return;
+  const result = await services.removalRequests.decide(pending.id, 'removed', request.userId);
+  if (result.outcome === 'won') await announceDecision(request.client, result.request);
 }
 
 /** Carries out a won Remove; should it fail, the request is pending again and the admin told. */

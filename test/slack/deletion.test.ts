@@ -391,6 +391,24 @@ describe('the admins’ decision', () => {
     );
   });
 
+  it('an admin removing the code from their own prompt decides its pending request', async () => {
+    const code = await create(dms.h);
+    const { request } = await requested(dms, code);
+    const { responseUrlId } = await pressOnPrompt(dms.h, code, 'delete_remove', SECOND_ADMIN);
+    expect(textOf((await replaced(dms.h, responseUrlId)).body)).toContain(
+      `<@${SECOND_ADMIN}> removed`,
+    );
+    const updates = await updatesOf(dms.h, request.copies);
+    for (const update of updates) {
+      expect(String(update.args.text)).toContain(`<@${SECOND_ADMIN}> removed \`${code.code}\``);
+    }
+    await eventually(() =>
+      expect(String(dmsTo(dms.h, STAFF)[0]?.args.text)).toMatch(/removed .*as you asked/),
+    );
+    expect((await dms.requests.get(request.id))?.decided?.decision).toBe('removed');
+    expect(await dms.h.service.codes.findById(code.id)).toBeNull();
+  });
+
   it.each([
     ['the staff member who asked', STAFF],
     ['someone not on the staff', OUTSIDER],
