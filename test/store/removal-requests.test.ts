@@ -100,6 +100,14 @@ describe.each(['single', 'cluster'] as const)('on a %s Redis', (backend) => {
     expect(await redis.exists(keys.removalPendingFor('CODE4'))).toBe(0);
   });
 
+  it('opening a request drops index entries older than a pending request lives', async () => {
+    const { redis, keys, requests } = await store(backend);
+    await redis.zadd(keys.removalPending, Date.now() - 31 * DAY, 'ancient');
+    await requests.open(ask('CODE8'));
+    expect(await redis.zscore(keys.removalPending, 'ancient')).toBeNull();
+    expect(await redis.zcard(keys.removalPending)).toBe(1);
+  });
+
   it('a copy recorded after the decision is given the decision, to update it', async () => {
     const { requests } = await store(backend);
     const opened = await requests.open(ask('CODE5'));

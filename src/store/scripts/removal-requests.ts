@@ -9,7 +9,8 @@ import { REDIS_TIME } from './lua.js';
  */
 
 /**
- * Opens a request, unless the code already has a pending one.
+ * Opens a request, unless the code already has a pending one. Index entries older than a
+ * pending request lives are dropped on the way, so the index stays bounded.
  *
  * KEYS  record, pending (the index), pendingFor (the code's pointer)
  * ARGV  id, codeId, code, requestedBy, reason, ttlMs (how long a request may wait for a decision)
@@ -28,6 +29,7 @@ redis.call('HSET', record, 'codeId', codeId, 'code', code, 'requestedBy', reques
 redis.call('PEXPIRE', record, ttlMs)
 redis.call('SET', pendingFor, id, 'PX', ttlMs)
 redis.call('ZADD', pending, at, id)
+redis.call('ZREMRANGEBYSCORE', pending, '-inf', '(' .. (at - tonumber(ttlMs)))
 return {1, at}
 `,
 });
