@@ -243,6 +243,20 @@ describe('Remove on the prompt', () => {
     expect(pending?.reason).toBe('');
   });
 
+  it('the prompt’s response_url refused (expired, say): the staff member is told by DM', async () => {
+    const code = await create(channel.h);
+    const { view, slack } = await reasonDialog(channel.h, code);
+    channel.h.fake.failNext('response_url', { status: 404, error: 'expired_url' });
+    await submitReason(slack, view, 'Old');
+    const told = await eventually(() => {
+      const [dm] = dmsTo(channel.h, STAFF);
+      expect(dm).toBeDefined();
+      return dm as FakeSlackCall;
+    });
+    expect(String(told.args.text)).toMatch(/asked the admins/i);
+    expect(copiesPosted(channel.h)).toHaveLength(1);
+  });
+
   it('a reason over 500 characters is refused on its field and nothing is sent', async () => {
     const code = await create(dms.h);
     const { view, slack } = await reasonDialog(dms.h, code);

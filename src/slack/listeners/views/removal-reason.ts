@@ -54,6 +54,9 @@ export function submitRemovalRequest(deps: ListenerDeps) {
   };
 }
 
+/** Slack answers a response_url at once; a hung one must not hold the work. */
+const RESPONSE_URL_TIMEOUT_MS = 5_000;
+
 /** Posts to the prompt's response_url, as Bolt's respond() does for a button. */
 function viaResponseUrl(url: string, fallback: Reply): Reply {
   return async ({ text, blocks, replace }) => {
@@ -66,6 +69,7 @@ function viaResponseUrl(url: string, fallback: Reply): Reply {
         blocks,
         replace_original: replace ?? false,
       }),
+      signal: AbortSignal.timeout(RESPONSE_URL_TIMEOUT_MS),
     }).catch(() => null);
     if (!answer?.ok) await fallback({ text, blocks });
   };
