@@ -18,6 +18,7 @@ import { checkEvictionPolicy } from './store/eviction-policy.js';
 import { HomeViews } from './store/home-views.js';
 import { keysFor } from './store/keys.js';
 import { RedisClock } from './store/redis-clock.js';
+import { RemovalRequests } from './store/removal-requests.js';
 import { Schedule } from './store/schedule.js';
 import { SharedCards } from './store/shared-cards.js';
 import { CodeService } from './use-cases/code-service.js';
@@ -80,6 +81,7 @@ export async function startService(
     }),
     cards: new SharedCards(redis, keys),
     homes: new HomeViews(redis, keys),
+    removalRequests: new RemovalRequests(redis, keys),
   };
   const slack = createSlackApp(config, codes, slackStores, logger, metrics, timing);
   if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { HomeViews } from '../store/home-views.js';
+import type { RemovalRequests } from '../store/removal-requests.js';
 import type { Schedule } from '../store/schedule.js';
 import type { SharedCards } from '../store/shared-cards.js';
 import type { CodeService } from '../use-cases/code-service.js';
@@ -75,6 +76,7 @@ export interface SlackStores {
   schedule: Schedule;
   cards: SharedCards;
   homes: HomeViews;
+  removalRequests: RemovalRequests;
 }
 
 export function createSlackApp(
@@ -93,10 +95,11 @@ export function createSlackApp(
     // A person is waiting: a few quick retries (429s honour Retry-After), not the default half hour.
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
   };
-  const { eventClaims, schedule } = stores;
+  const { eventClaims, schedule, removalRequests } = stores;
   const services: Omit<SlackServices, 'cards' | 'home'> = {
     codes,
     eventClaims,
+    removalRequests,
     roles: { admins: config.ADMIN_USER_IDS, staff: config.STAFF_USER_IDS },
     adminChannelId: config.ADMIN_CHANNEL_ID,
     installUrlTemplate: config.INSTALL_URL_TEMPLATE,

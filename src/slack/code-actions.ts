@@ -5,6 +5,7 @@ import { statusAt } from '../codes/lifetime.js';
 import type { InstallCode } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
 import type { EventClaims } from '../store/event-claims.js';
+import type { RemovalRequests } from '../store/removal-requests.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import type { AppHome } from './app-home.js';
 import { blankDraft, draftOf, type EditorContext, settingsOf } from './editor-form.js';
@@ -33,6 +34,7 @@ export interface SlackServices {
   /** The App Home dashboard, kept fresh for those who have it open. */
   home: AppHome;
   eventClaims: EventClaims;
+  removalRequests: RemovalRequests;
   roles: RoleConfig;
   adminChannelId: string | undefined;
   installUrlTemplate: string;

@@ -6,6 +6,8 @@ export const CALLBACKS = {
   editor: 'code_editor',
   createShortcut: 'create_code',
   sharePicker: 'share_picker',
+  /** A staff member's request to remove a code: the optional reason for the admins. */
+  removalReason: 'removal_reason',
 } as const;
 
 export const ACTIONS = {
@@ -23,7 +25,9 @@ export const ACTIONS = {
   homeNext: 'home_next',
   deleteRemove: 'delete_remove',
   deleteCancel: 'delete_cancel',
+  /** An admin's "Remove code" on a removal request; the value is the request's ID. */
   adminRemove: 'admin_remove',
+  /** An admin's "Keep code" on a removal request; the value is the request's ID. */
   adminCancel: 'admin_cancel',
   /** Share, Show QR and Edit under a confirmation; each button's ID is `code_button.<verb>`. */
   codeButton: /^code_button\.[a-z]+$/,

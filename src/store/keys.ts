@@ -37,6 +37,18 @@ export function keysFor(prefix: string) {
     slackEvent: (eventId: string) => `${prefix}slack-event:${eventId}`,
     /** A signed Slack request (its verified X-Slack-Signature) claimed by the replica that handles it. */
     slackRequest: (signature: string) => `${prefix}slack-request:${signature}`,
+    /**
+     * A staff member's request to remove a code, and the admins' decision. Every key of every
+     * request shares one hash tag: the scripts that open and decide a request also touch the
+     * pending index and the code's pending pointer, and requests are few.
+     */
+    removalRequest: (id: string) => `${prefix}removal-requests:{removal}:${id}`,
+    /** The messages (channel and ts) that show the request to the admins: updated once it is decided. */
+    removalCopies: (id: string) => `${prefix}removal-requests:{removal}:${id}:copies`,
+    /** The code's pending request, while there is one: a second request is told about it instead. */
+    removalPendingFor: (codeId: string) => `${prefix}removal-requests:{removal}:code:${codeId}`,
+    /** Pending requests by when they were made (epoch ms), for the App Home. */
+    removalPending: `${prefix}removal-requests:{removal}:pending`,
   };
 }
 

@@ -35,6 +35,29 @@ function textOf(response: FakeSlackResponse): string {
   return JSON.stringify(response.body);
 }
 
+/** A staff member's Remove on the prompt, then the dialog's Ask the admins (no reason). */
+async function askAdminsToRemove(id: string) {
+  const { fake, slack } = h;
+  const pressed = await slack.blockAction({
+    userId: STAFF,
+    actionId: 'delete_remove',
+    blockId: 'delete_prompt',
+    value: id,
+    channelId: CHANNEL,
+    ephemeral: true,
+  });
+  expect(pressed.status).toBe(200);
+  await fake.waitForCall('views.open');
+  const dialog = fake.lastView('removal_reason');
+  expect(dialog).toBeDefined();
+  const submitted = await slack.viewSubmissionAnswer({
+    userId: STAFF,
+    view: { ...dialog, callback_id: 'removal_reason', state: { values: {} } },
+  });
+  expect(submitted.status).toBe(200);
+  return pressed;
+}
+
 async function sharedEvents(code: string) {
   const stored = await h.service.codes.getCode(code);
   return (await h.service.codes.history(stored)).filter((e) => e.type === 'shared');
@@ -81,7 +104,7 @@ it('a 429 with Retry-After 1 on the upload is waited out, then the share lands',
 });
 
 it('a 429 with Retry-After 1 on chat.postMessage delays the request to the admins, and it arrives', async () => {
-  const { fake, slack, service } = h;
+  const { fake, service } = h;
   const { id } = await createCode({ action: 'create_device', accountId: 'acct-429b' });
   fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
   const limitedAt = fake
@@ -95,15 +118,7 @@ it('a 429 with Retry-After 1 on chat.postMessage delays the request to the admin
     )
     .then((call) => ({ at: Date.now(), call }));
 
-  const pressed = await slack.blockAction({
-    userId: STAFF,
-    actionId: 'delete_remove',
-    blockId: 'delete_prompt',
-    value: id,
-    channelId: CHANNEL,
-    ephemeral: true,
-  });
-  expect(pressed.status).toBe(200);
+  const pressed = await askAdminsToRemove(id);
   const posted = await postedAt;
   expect(posted.at - (await limitedAt)).toBeGreaterThanOrEqual(950);
   expect(posted.call.args.channel).toBe(`D${ADMIN}`);
@@ -138,24 +153,22 @@ it('a share whose upload keeps failing with 500 tells the person, and records no
 });
 
 it('a deletion request the admins cannot be sent (500s) tells the person, and the code stays', async () => {
-  const { fake, slack, service } = h;
+  const { fake, service } = h;
   const { id } = await createCode({ action: 'create_device', accountId: 'acct-500b' });
   fake.failNext('chat.postMessage', { status: 500, times: 10 });
 
-  const pressed = await slack.blockAction({
-    userId: STAFF,
-    actionId: 'delete_remove',
-    blockId: 'delete_prompt',
-    value: id,
-    channelId: CHANNEL,
-    ephemeral: true,
-  });
-  expect(pressed.status).toBe(200);
+  const pressed = await askAdminsToRemove(id);
   const told = await fake.waitForResponse((r) => r.id === pressed.responseUrlId, 10_000);
   expect(textOf(told)).not.toContain('Asked the admins');
   expect(textOf(told)).toMatch(/went wrong|refused|failed|try again/i);
   expect(fake.callsTo('chat.postMessage').every((c) => c.injected?.status === 500)).toBe(true);
   expect(await service.codes.findById(id)).not.toBeNull();
+  // The request no admin saw was withdrawn: asking again opens the dialog, not "already asked".
+  fake.reset();
+  await askAdminsToRemove(id);
+  await fake.waitForCall('chat.postMessage', (c) =>
+    JSON.stringify(c.args).includes('admin_remove'),
+  );
   await expectHelpWorks();
 });
 

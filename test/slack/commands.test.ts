@@ -9,7 +9,7 @@ import { keysFor } from '../../src/store/keys.js';
 import type { FakeSlackView } from '../support/fake-slack.js';
 import { decodeQr } from '../support/qr.js';
 import { redeemBody } from '../support/service.js';
-import { option, type SlackSender } from '../support/slack-requests.js';
+import { field, option, type SlackSender } from '../support/slack-requests.js';
 import { CHANNEL, type SlackHarness, STAFF, startSlackHarness } from '../support/slack-service.js';
 import {
   block,
@@ -29,6 +29,7 @@ import {
   sleep,
   textOf,
   timedSender,
+  typed,
   useSlackHarness,
 } from './helpers.js';
 
@@ -580,9 +581,18 @@ describe('the code menu of a list', () => {
     expect(block(view, 'description').element?.initial_value).toBe('Menu target');
   });
 
-  it('Share posts into the channel of the message', async () => {
+  it('Share asks where, the list’s channel chosen, and posts there on the dialog’s Share', async () => {
     const code = await listed();
+    h.fake.inviteBot('CLIST');
     await choose('share', code);
+    await h.fake.waitForCall('views.open');
+    const picker = h.fake.lastView('share_picker') as FakeSlackView;
+    expect(textOf(picker.blocks)).toContain('"initial_conversation":"CLIST"');
+    expect(h.fake.uploads).toHaveLength(0);
+    await slack.viewSubmission({
+      userId: STAFF,
+      view: typed(picker, { share_channel: { value: field.conversation('CLIST') } }),
+    });
     const upload = await h.fake.waitForUpload();
     expect(upload.channelId).toBe('CLIST');
     expect(decodeQr(upload.bytes)).toBe(code.code);

@@ -791,6 +791,7 @@ describe('the App Home', () => {
     expect(picker).toBeDefined();
     expect(h.fake.uploads).toHaveLength(0);
 
+    h.fake.inviteBot('CPICKED');
     const submitted = await slack.viewSubmission({
       userId: STAFF,
       view: typed(picker, { share_channel: { value: field.conversation('CPICKED') } }),
@@ -808,8 +809,10 @@ describe('the App Home', () => {
     expect(events.find((e) => e.type === 'shared')).toMatchObject({ channel: 'CPICKED' });
   });
 
-  it('sharing from the App Home into a channel the app is not in tells the user by DM', async () => {
+  it('sharing from the App Home, the upload refused with not_in_channel: the user is told by DM', async () => {
     const code = await create();
+    // Slack says the bot is a member, yet the upload is refused (it left meanwhile, say).
+    h.fake.inviteBot('CPRIVATE');
     h.fake.failNext('files.completeUploadExternal', { error: 'not_in_channel' });
     const submitted = await slack.viewSubmission({
       userId: STAFF,

@@ -119,7 +119,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     'Acme front desk',
   );
 
-  // Staff asks to delete: the prompt, then Remove sends the request to the admins.
+  // Staff asks to delete: the prompt, then Remove opens the dialog; its reason goes to the admins.
   const asked = await slack.command(`delete ${saved.code}`, { userId: STAFF, channelId: CHANNEL });
   const prompt = await fake.waitForResponse((r) => r.id === asked.responseUrlId);
   expect(JSON.stringify(prompt.body)).toContain('delete_remove');
@@ -128,17 +128,31 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     actionId: 'delete_remove',
     blockId: 'delete_prompt',
     value: saved.id,
+    responseUrl: asked.responseUrl,
     channelId: CHANNEL,
     ephemeral: true,
+  });
+  await fake.waitForCall('views.open', (c) =>
+    JSON.stringify(c.args.view).includes('removal_reason'),
+  );
+  const dialog = fake.lastView('removal_reason') as FakeSlackView;
+  await slack.viewSubmission({
+    userId: STAFF,
+    view: typed(dialog, { removal_reason: { value: field.text('Front desk closed') } }),
   });
   const request = await fake.waitForCall('chat.postMessage', (c) =>
     JSON.stringify(c.args).includes('admin_remove'),
   );
   expect(request.args.channel).toBe(`D${ADMIN}`);
+  expect(JSON.stringify(request.args.blocks)).toContain('Front desk closed');
   expect(await service.codes.findById(saved.id)).not.toBeNull();
 
   // A staff member pressing the admins' Remove changes nothing.
-  const adminButtonValue = JSON.stringify({ id: saved.id, requestedBy: STAFF });
+  const adminButtonValue = String(
+    (request.args.blocks as { elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'admin_remove')?.value,
+  );
   await slack.blockAction({
     userId: STAFF,
     actionId: 'admin_remove',
@@ -160,7 +174,10 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     messageTs: '1700000000.000100',
   });
   const decided = await fake.waitForCall('chat.update');
+  expect(decided.args.channel).toBe(`D${ADMIN}`);
   expect(String(decided.args.text)).toContain(`<@${ADMIN}> removed`);
+  const told = await fake.waitForCall('chat.postMessage', (c) => c.args.channel === `D${STAFF}`);
+  expect(String(told.args.text)).toContain('as you asked');
   expect(await service.codes.findById(saved.id)).toBeNull();
   await expect(service.codes.getCode(saved.code)).rejects.toThrow();
 });

@@ -44,6 +44,31 @@ useSlackHarness((harness, sender) => {
 const create = (description = 'Protected') =>
   h.service.codes.createCode({ ...GROUP, description }, STAFF);
 
+/**
+ * A staff member asks the admins to remove `code` (the prompt's Remove, then the dialog's Ask the
+ * admins): gives the request's ID, the value of the admins' buttons.
+ */
+async function pendingRemoval(code: InstallCode, harness: SlackHarness = h): Promise<string> {
+  const pressed = await harness.slack.blockAction({
+    userId: STAFF,
+    actionId: 'delete_remove',
+    blockId: 'delete_prompt',
+    value: code.id,
+    channelId: CHANNEL,
+    ephemeral: true,
+  });
+  expect(pressed.status).toBe(200);
+  await harness.fake.waitForCall('views.open', (c) => c.args.trigger_id === pressed.triggerId);
+  const dialog = harness.fake.lastView('removal_reason') as FakeSlackView;
+  await harness.slack.viewSubmission({ userId: STAFF, view: typed(dialog, {}) });
+  const copy = await harness.fake.waitForCall(
+    'chat.postMessage',
+    (c) =>
+      textOf(c.args.blocks).includes(code.code) && textOf(c.args.blocks).includes('admin_remove'),
+  );
+  return String(button(copy.args as { blocks?: unknown }, 'admin_remove')?.value);
+}
+
 /** What a code is in the store now: the record and its history, to show nothing changed. */
 async function snapshot(code: InstallCode) {
   const now = await h.service.codes.findById(code.id);
@@ -280,6 +305,7 @@ describe('replayed requests (the same signed request again, within its 5 minutes
 
   it('a share dialog’s submission replayed posts once', async () => {
     const code = await create();
+    h.fake.inviteBot('C777');
     const first = await slack.viewSubmissionAnswer({
       userId: STAFF,
       view: {
@@ -291,7 +317,7 @@ describe('replayed requests (the same signed request again, within its 5 minutes
     await expectSharedOnceAfterReplay(code, first);
   });
 
-  it('a code menu’s Share replayed posts once', async () => {
+  it('a code menu’s Share replayed opens the channel picker once', async () => {
     const code = await create();
     const first = await slack.blockAction({
       userId: STAFF,
@@ -302,27 +328,39 @@ describe('replayed requests (the same signed request again, within its 5 minutes
       channelId: CHANNEL,
       ephemeral: true,
     });
-    await expectSharedOnceAfterReplay(code, first);
+    expect(first.status).toBe(200);
+    await h.fake.waitForCall('views.open');
+    const replayed = await slack.raw(first.sent.body, first.sent.headers);
+    expect(replayed.status).toBe(200);
+    await settle();
+    expect(h.fake.callsTo('views.open')).toHaveLength(1);
+    expect(h.fake.uploads).toHaveLength(0);
   });
 
   it('an admin’s Remove replayed does not act again', async () => {
     const code = await create();
+    const requestId = await pendingRemoval(code);
     const first = await slack.blockAction({
       userId: ADMIN,
       actionId: 'admin_remove',
       blockId: 'delete_request',
-      value: JSON.stringify({ id: code.id, requestedBy: STAFF }),
+      value: requestId,
       channelId: `D${ADMIN}`,
       messageTs: '1700000000.000500',
     });
     expect(first.status).toBe(200);
     await h.fake.waitForCall('chat.update');
     expect(await h.service.codes.findById(code.id)).toBeNull();
+    await dmToStaff();
     const replayed = await slack.raw(first.sent.body, first.sent.headers);
     expect(replayed.status).toBe(200);
     await settle();
-    // A second press would have rewritten the message to say the code was already gone.
+    // A second press would have been told it was decided already.
     expect(h.fake.callsTo('chat.update')).toHaveLength(1);
+    expect(h.fake.callsTo('chat.postEphemeral')).toHaveLength(0);
+    expect(
+      h.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === `D${STAFF}`),
+    ).toHaveLength(1);
   });
 
   it('remembers a signature for as long as it is accepted, and a little more', async () => {
@@ -443,6 +481,7 @@ describe('malformed payloads are acknowledged, never a 500, and the person is to
   });
 
   it('a share dialog whose private_metadata is broken: 200, a DM, nothing posted', async () => {
+    h.fake.inviteBot('C777');
     const answer = await slack.viewSubmissionAnswer({
       userId: STAFF,
       view: {
@@ -728,6 +767,9 @@ describe('admins who are not in STAFF_USER_IDS', () => {
 describe('acknowledgement time', () => {
   it('every listener answers well inside 3 seconds, whatever it does afterwards', async () => {
     const code = await create('Timed');
+    const requestId = await pendingRemoval(code);
+    h.fake.reset();
+    h.fake.inviteBot('C777');
     const measured: { what: string; ms: number }[] = [];
     const timed = async <T>(what: string, send: () => Promise<T & { status: number }>) => {
       const started = performance.now();
@@ -822,13 +864,14 @@ describe('acknowledgement time', () => {
         }),
       );
     }
-    for (const actionId of ['admin_cancel', 'admin_remove']) {
+    // Remove first: the first decision wins, and the check below waits for the removal.
+    for (const actionId of ['admin_remove', 'admin_cancel']) {
       await timed(actionId, () =>
         raw.blockAction({
           userId: ADMIN,
           actionId,
           blockId: 'delete_request',
-          value: JSON.stringify({ id: code.id, requestedBy: STAFF }),
+          value: requestId,
           channelId: `D${ADMIN}`,
           messageTs: '1700000000.000400',
         }),
@@ -864,8 +907,9 @@ describe('without STAFF_USER_IDS', () => {
       channelId: CHANNEL,
       ephemeral: true,
     });
-    const after = await responseTo(open.fake, pressed.responseUrlId);
-    expect(textOf(after.body)).toMatch(/asked the admins/i);
+    // Their Remove asks the admins (the dialog); it removes nothing.
+    await open.fake.waitForCall('views.open', (c) => c.args.trigger_id === pressed.triggerId);
+    expect(open.fake.lastView('removal_reason')).toBeDefined();
     expect(await open.service.codes.findById(code.id)).not.toBeNull();
   });
 });

@@ -30,7 +30,12 @@ import {
   previousPosition,
 } from '../../src/slack/views/code-list.js';
 import { buildCodeOptions, buildCodePicker } from '../../src/slack/views/code-picker.js';
-import { buildDeletePrompt, buildDeleteRequest } from '../../src/slack/views/deletion.js';
+import {
+  buildDeletePrompt,
+  buildRemovalOutcome,
+  buildRemovalReasonModal,
+  buildRemovalRequest,
+} from '../../src/slack/views/deletion.js';
 import { buildEditorModal } from '../../src/slack/views/editor-modal.js';
 import { ACTION_LABEL, STATUS_LABEL, TARGET_LABEL } from '../../src/slack/views/format.js';
 import { buildHelp } from '../../src/slack/views/help.js';
@@ -39,6 +44,7 @@ import { buildShareModal } from '../../src/slack/views/share-modal.js';
 import type { HistoryEvent } from '../../src/store/history.js';
 import { HISTORY_LENGTH } from '../../src/store/history.js';
 import { DEFAULT_HOME_CHOICE } from '../../src/store/home-views.js';
+import type { RemovalRequest } from '../../src/store/removal-requests.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -855,20 +861,35 @@ describe('buildChannelCard and qrComment', () => {
   });
 });
 
-describe('buildDeletePrompt and buildDeleteRequest', () => {
+describe('buildDeletePrompt and the removal request', () => {
   type Button = {
     action_id: string;
     value: string;
     style?: string;
     text: { text: string };
-    confirm?: { title: { text: string }; confirm: { text: string }; deny: { text: string } };
+    confirm?: {
+      title: { text: string };
+      text: { text: string };
+      confirm: { text: string };
+      deny: { text: string };
+    };
   };
   const buttons = (blocks: KnownBlock[]) =>
     allElements(blocks).filter((e) => e.type === 'button') as unknown as Button[];
+  const removalRequest = (code: InstallCode, reason = ''): RemovalRequest => ({
+    id: 'req-1',
+    codeId: code.id,
+    code: code.code,
+    requestedBy: 'U0STAFF',
+    reason,
+    at: NOW,
+    copies: [],
+    decided: null,
+  });
 
-  it('asks to confirm Remove, offers Cancel, and carries the record ID', () => {
+  it('an admin’s prompt: Remove, confirmed by Slack, and Cancel, carrying the record ID', () => {
     const code = makeCode();
-    const blocks = buildDeletePrompt(code, NOW);
+    const blocks = buildDeletePrompt(code, NOW, 'admin');
     const [remove, cancel, ...rest] = buttons(blocks);
     expect(rest).toEqual([]);
     expect(remove?.action_id).toBe(ACTIONS.deleteRemove);
@@ -885,30 +906,51 @@ describe('buildDeletePrompt and buildDeleteRequest', () => {
     expectWithinSlackLimits(message(blocks));
   });
 
-  it('sends the admins a request with Remove, confirmed, and Cancel', () => {
+  it('a staff member’s prompt says Remove asks the admins; its dialog is the confirmation', () => {
     const code = makeCode();
-    const blocks = buildDeleteRequest(code, NOW, 'U0STAFF');
-    const [remove, cancel, ...rest] = buttons(blocks);
+    const blocks = buildDeletePrompt(code, NOW, 'staff');
+    const remove = buttons(blocks).find((b) => b.action_id === ACTIONS.deleteRemove);
+    expect(remove?.confirm).toBeUndefined();
+    expect(sectionTexts(blocks)[0]).toMatch(/asks them/);
+    const modal = buildRemovalReasonModal(code, { codeId: code.id, responseUrl: 'https://x' });
+    expect(modal.callback_id).toBe(CALLBACKS.removalReason);
+    expect(modal.submit?.text).toBe('Ask the admins');
+    expect(sectionTexts(modal.blocks)[0]).toContain(`Ask the admins to remove \`${code.code}\`?`);
+    expect(JSON.stringify(modal.blocks)).toContain('"max_length":500');
+    expectWithinSlackLimits(modal);
+  });
+
+  it('sends the admins Remove code, confirmed, and Keep code, both carrying the request ID', () => {
+    const code = makeCode();
+    const blocks = buildRemovalRequest(removalRequest(code, 'Kiosk <b> & gone'), code, NOW);
+    const [remove, keep, ...rest] = buttons(blocks);
     expect(rest).toEqual([]);
     expect(remove?.action_id).toBe(ACTIONS.adminRemove);
-    expect(remove?.text.text).toBe('Remove');
+    expect(remove?.text.text).toBe('Remove code');
     expect(remove?.confirm).toBeDefined();
-    expect(cancel?.action_id).toBe(ACTIONS.adminCancel);
-    expect(cancel?.text.text).toBe('Cancel');
-    for (const button of [remove, cancel]) {
-      expect(JSON.parse(button?.value ?? '{}')).toMatchObject({
-        id: code.id,
-        requestedBy: 'U0STAFF',
-      });
-    }
+    expect(keep?.action_id).toBe(ACTIONS.adminCancel);
+    expect(keep?.text.text).toBe('Keep code');
+    for (const button of [remove, keep]) expect(button?.value).toBe('req-1');
     expect(sectionTexts(blocks)[0]).toContain('<@U0STAFF>');
+    expect(sectionTexts(blocks)[1]).toContain('>Kiosk &lt;b&gt; &amp; gone');
     expectWithinSlackLimits(message(blocks));
   });
 
-  it('stays within Slack’s limits with worst-case codes', () => {
+  it('stays within Slack’s limits with worst-case codes and reasons', () => {
+    const reason = '<&>\n'.repeat(125);
     for (const code of WORST_CODES) {
-      expectWithinSlackLimits(message(buildDeletePrompt(code, NOW)));
-      expectWithinSlackLimits(message(buildDeleteRequest(code, NOW, 'W0123456789ABCDEFGH')));
+      expectWithinSlackLimits(message(buildDeletePrompt(code, NOW, 'admin')));
+      expectWithinSlackLimits(message(buildDeletePrompt(code, NOW, 'staff')));
+      const request = removalRequest(code, reason);
+      expectWithinSlackLimits(message(buildRemovalRequest(request, code, NOW)));
+      const decided = { ...request, decided: { decision: 'gone' as const, by: 'U1', at: NOW } };
+      expectWithinSlackLimits(message(buildRemovalOutcome(decided)));
+      expectWithinSlackLimits(
+        buildRemovalReasonModal(code, {
+          codeId: LONGEST_ID,
+          responseUrl: `https://${'x'.repeat(500)}`,
+        }),
+      );
     }
   });
 });
@@ -1260,10 +1302,16 @@ describe('buildHelp', () => {
 describe('buildShareModal', () => {
   it('asks for a channel within Slack’s limits', () => {
     const code = worstCode();
-    const view = buildShareModal(code);
-    expect(JSON.parse(view.private_metadata ?? '{}')).toEqual({ id: code.id });
+    const view = buildShareModal(code, 'C0123');
+    expect(JSON.parse(view.private_metadata ?? '{}')).toEqual({ id: code.id, from: 'C0123' });
     expect(allElements(view.blocks).map((e) => e.type)).toEqual(['conversations_select']);
+    expect(allElements(view.blocks)[0]).toMatchObject({
+      default_to_current_conversation: true,
+      initial_conversation: 'C0123',
+    });
+    expect(view.submit?.text).toBe('Share');
     expectWithinSlackLimits(view);
+    expect(JSON.stringify(buildShareModal(code, 'D0123'))).not.toContain('initial_conversation');
   });
 });
 

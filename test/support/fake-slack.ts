@@ -484,6 +484,18 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           channel: { id: channelId, is_im: who.length === 1 },
         });
       }
+      case 'conversations.info': {
+        // Membership as inviteBot recorded it; a DM is the bot's own conversation with a person.
+        const channelId = String(args.channel ?? '');
+        if (!channelId) return ok200({ ok: false, error: 'channel_not_found' });
+        if (channelId.startsWith('D'))
+          return ok200({ ok: true, channel: { id: channelId, is_im: true } });
+        const name = channelId.toLowerCase();
+        return ok200({
+          ok: true,
+          channel: { id: channelId, name, is_member: botChannels.has(channelId) },
+        });
+      }
       case 'users.info': {
         const userId = String(args.user ?? '');
         if (!userId) return ok200({ ok: false, error: 'user_not_found' });

@@ -9,6 +9,7 @@ import { registerEvents } from './events/app-home-opened.js';
 import { registerCodePicker } from './options/code-picker.js';
 import { registerShortcuts } from './shortcuts/create-code.js';
 import { registerEditorSubmission } from './views/editor-submission.js';
+import { registerRemovalReasonSubmission } from './views/removal-reason.js';
 import { registerShareSubmission } from './views/share-submission.js';
 
 export function registerListeners(app: App, deps: ListenerDeps) {
@@ -18,6 +19,7 @@ export function registerListeners(app: App, deps: ListenerDeps) {
   registerHomeActions(app, deps);
   registerEditorSubmission(app, deps);
   registerShareSubmission(app, deps);
+  registerRemovalReasonSubmission(app, deps);
   registerEvents(app, deps);
   registerShortcuts(app, deps);
   registerCodePicker(app, deps);

@@ -4,12 +4,19 @@ import { CALLBACKS, INPUT } from '../ids.js';
 
 export const SHARE_CHANNEL_BLOCK = 'share_channel';
 
-/** From the App Home, which has no conversation of its own: where should the code be shared? */
-export function buildShareModal(code: InstallCode): ModalView {
+/**
+ * Where should the code be shared? The conversation Share was pressed in is chosen already
+ * (`initial_conversation` when we know it; otherwise Slack's current conversation, if any), so
+ * posting takes one press: Share.
+ */
+export function buildShareModal(code: InstallCode, conversationId: string | null): ModalView {
   return {
     type: 'modal',
     callback_id: CALLBACKS.sharePicker,
-    private_metadata: JSON.stringify({ id: code.id }),
+    // Where Share was pressed: a share elsewhere is confirmed by DM.
+    private_metadata: JSON.stringify(
+      conversationId ? { id: code.id, from: conversationId } : { id: code.id },
+    ),
     title: { type: 'plain_text', text: 'Share a code' },
     submit: { type: 'plain_text', text: 'Share' },
     close: { type: 'plain_text', text: 'Cancel' },
@@ -21,6 +28,11 @@ export function buildShareModal(code: InstallCode): ModalView {
         element: {
           type: 'conversations_select',
           action_id: INPUT,
+          default_to_current_conversation: true,
+          // A DM is left out: the filter offers channels only.
+          ...(conversationId && !conversationId.startsWith('D')
+            ? { initial_conversation: conversationId }
+            : {}),
           filter: { include: ['public', 'private'], exclude_bot_users: true },
         },
       },

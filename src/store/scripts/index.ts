@@ -9,12 +9,20 @@ import {
   updateRecordScript,
 } from './records.js';
 import { redeemScript, withdrawScript } from './redeem.js';
+import {
+  addRemovalCopyScript,
+  decideRemovalRequestScript,
+  openRemovalRequestScript,
+  reopenRemovalRequestScript,
+  withdrawRemovalRequestScript,
+} from './removal-requests.js';
 import { claimTasksScript, finishTaskScript } from './schedule.js';
 
 export * from './account-number.js';
 export * from './names.js';
 export * from './records.js';
 export * from './redeem.js';
+export * from './removal-requests.js';
 export * from './schedule.js';
 
 const ALL = [
@@ -29,6 +37,11 @@ const ALL = [
   setNameLifetimeScript,
   claimTasksScript,
   finishTaskScript,
+  openRemovalRequestScript,
+  addRemovalCopyScript,
+  decideRemovalRequestScript,
+  reopenRemovalRequestScript,
+  withdrawRemovalRequestScript,
 ];
 
 /** Every script of the store, callable on `redis`. */

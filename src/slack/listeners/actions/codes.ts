@@ -4,11 +4,10 @@ import {
   replyWithHistory,
   replyWithList,
   sendQrToRequester,
-  shareCode,
 } from '../../code-actions.js';
 import { askToDelete, decideRequest, removeOrRequest } from '../../deletion.js';
 import { ACTIONS, CODE_MENU_VERBS, type CodeMenuVerb } from '../../ids.js';
-import { jsonObjectIn, MalformedPayload } from '../../payload.js';
+import { MalformedPayload } from '../../payload.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../../roles.js';
 import { decodePosition } from '../../views/code-list.js';
 import { buildShareModal } from '../../views/share-modal.js';
@@ -49,11 +48,10 @@ function codeMenu(deps: ListenerDeps) {
         case 'edit':
           return openEditor(request, args.body.trigger_id, code);
         case 'share':
-          // From a conversation, share there; from the App Home, ask where.
-          if (request.channelId) return shareCode(services, request, code, request.channelId);
+          // Always asked where, the conversation it came from chosen already: one press posts.
           await args.client.views.open({
             trigger_id: args.body.trigger_id,
-            view: buildShareModal(code),
+            view: buildShareModal(code, request.channelId),
           });
           return;
         case 'history':
@@ -83,7 +81,10 @@ function removeOnPrompt(deps: ListenerDeps) {
     await answerFailures(deps, request, () =>
       role === 'outsider'
         ? request.reply({ text: OUTSIDER_MESSAGE })
-        : removeOrRequest(deps.services, request, actionValue(args), role),
+        : removeOrRequest(deps.services, request, actionValue(args), role, {
+            triggerId: args.body.trigger_id,
+            responseUrl: args.body.response_url ?? '',
+          }),
     );
   };
 }
@@ -98,21 +99,23 @@ function cancelOnPrompt(deps: ListenerDeps) {
   };
 }
 
-/** Remove or Cancel on a request in the admins' channel or DM: decided by the admin who presses. */
+/**
+ * Remove code or Keep code on a removal request, from the admins' channel, their DMs or any other
+ * message with these buttons (the App Home): decided by the admin who presses.
+ */
 function decide(deps: ListenerDeps, remove: boolean) {
   return async (args: ActionArgs) => {
     await args.ack();
     const request = requestOf(args);
-    const channelId = args.body.channel?.id;
-    const messageTs = args.body.message?.ts;
-    if (!channelId || !messageTs) return;
+    const channel = args.body.channel?.id;
+    const ts = args.body.message?.ts;
+    const message = channel && ts ? { channel, ts } : null;
     await answerFailures(deps, request, () => {
-      const { id, requestedBy } = jsonObjectIn(actionValue(args), 'the button’s value was garbled');
-      if (typeof id !== 'string' || typeof requestedBy !== 'string') {
+      const requestId = actionValue(args);
+      if (!/^[\w-]{1,64}$/.test(requestId)) {
         throw new MalformedPayload('the button’s value was garbled');
       }
-      const value = { id, requestedBy };
-      return decideRequest(deps.services, { ...request, channelId, messageTs }, value, remove);
+      return decideRequest(deps.services, { ...request, message }, requestId, remove);
     });
   };
 }
