@@ -593,12 +593,9 @@ describe('the code menu of a list', () => {
       userId: STAFF,
       view: typed(picker, { share_channel: { value: field.conversation('CLIST') } }),
     });
-    const upload = await h.fake.waitForUpload();
-    expect(upload.channelId).toBe('CLIST');
-    expect(decodeQr(upload.bytes)).toBe(code.code);
-    expect(textOf(h.fake.lastCall('files.completeUploadExternal')?.args.blocks)).toContain(
-      'Menu target',
-    );
+    const card = await postedCard(h.fake, 'CLIST');
+    expect(decodeQr(card.upload.bytes)).toBe(code.code);
+    expect(textOf(card.blocks)).toContain('Menu target');
     await eventually(async () =>
       expect((await h.service.codes.history(code)).map((e) => e.type)).toContain('shared'),
     );

@@ -664,10 +664,16 @@ describe('the confirmation of a save', () => {
     expect(decodeQr(upload.bytes)).toBe(saved.code);
   });
 
-  it('Share posts the card into the channel', async () => {
+  it('Share asks where, then posts the card there', async () => {
     const { saved, message } = await createThroughEditor();
     h.fake.inviteBot(CHANNEL);
     await press('code_button.share', String(button(message, 'code_button.share')?.value));
+    await h.fake.waitForCall('views.open', (c) => textOf(c.args).includes('share_picker'));
+    const picker = h.fake.lastView('share_picker') as FakeSlackView;
+    await slack.viewSubmission({
+      userId: STAFF,
+      view: typed(picker, { share_channel: { value: field.conversation(CHANNEL) } }),
+    });
     const card = await postedCard(h.fake, CHANNEL);
     expect(card.upload.channelId, 'the QR itself is a private upload').toBeUndefined();
     expect(decodeQr(card.upload.bytes)).toBe(saved.code);

@@ -9,6 +9,7 @@ import {
   STAFF,
   startSlackHarness,
 } from '../support/slack-service.js';
+import { postedCard } from './helpers.js';
 
 let h: SlackHarness;
 
@@ -108,16 +109,15 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
   expect(listText).toContain('0 / 50');
   expect(list.body).toMatchObject({ response_type: 'ephemeral' });
 
-  // Share into another channel: one upload with the card, whose PNG decodes to the code.
+  // Share into another channel: the card, whose QR (a private upload) decodes to the code.
+  fake.inviteBot('CSHARE');
   await slack.command(`share ${saved.code.toLowerCase()} <#CSHARE|general>`, {
     userId: STAFF,
     channelId: CHANNEL,
   });
-  const upload = await fake.waitForUpload((u) => u.channelId === 'CSHARE');
-  expect(decodeQr(upload.bytes)).toBe(saved.code);
-  expect(JSON.stringify(fake.lastCall('files.completeUploadExternal')?.args)).toContain(
-    'Acme front desk',
-  );
+  const card = await postedCard(fake, 'CSHARE');
+  expect(decodeQr(card.upload.bytes)).toBe(saved.code);
+  expect(JSON.stringify(card.blocks)).toContain('Acme front desk');
 
   // Staff asks to delete: the prompt, then Remove opens the dialog; its reason goes to the admins.
   const asked = await slack.command(`delete ${saved.code}`, { userId: STAFF, channelId: CHANNEL });

@@ -13,11 +13,14 @@ const SLACK_SOURCE = fileURLToPath(new URL('../../src/slack/', import.meta.url))
  * files.getUploadURLExternal + files.completeUploadExternal, both files:write. A method missing
  * here fails the test below, so a new call cannot ship without its scope being decided.
  */
-const SCOPE_OF_METHOD: Record<string, string | null> = {
+const SCOPE_OF_METHOD: Record<string, string | string[] | null> = {
   'chat.postMessage': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'chat.update': 'chat:write',
   'conversations.open': 'im:write',
+  // The share picker's membership check; public channels need channels:read, private ones
+  // groups:read (https://docs.slack.dev/apis/web-api/using-the-conversations-api).
+  'conversations.info': ['channels:read', 'groups:read'],
   'files.uploadV2': 'files:write',
   // https://docs.slack.dev/reference/methods/files.delete (bot: files:write)
   'files.delete': 'files:write',
@@ -66,8 +69,7 @@ it('asks for exactly the bot scopes that the Web API calls need, and `commands`'
   expect(unknown, 'a Web API method whose scope is not decided yet').toEqual([]);
   const needed = new Set(['commands']);
   for (const method of methods) {
-    const scope = SCOPE_OF_METHOD[method];
-    if (scope) needed.add(scope);
+    for (const scope of [SCOPE_OF_METHOD[method] ?? []].flat()) needed.add(scope);
   }
   expect(botScopes()).toEqual([...needed].sort());
   expect(botScopes()).not.toContain('users:read');
