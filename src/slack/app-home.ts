@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import {
@@ -8,6 +7,7 @@ import {
   type HomeChoice,
   type HomeViews,
 } from '../store/home-views.js';
+import type { RemovalRequests } from '../store/removal-requests.js';
 import type { Schedule } from '../store/schedule.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { type RoleConfig, roleOf } from './roles.js';
@@ -16,6 +16,7 @@ import {
   EXPIRING_WITHIN_MS,
   HOME_CODES,
   HOME_EXPIRING,
+  HOME_PENDING_REMOVALS,
   isStatus,
   OUTSIDER_HOME,
 } from './views/app-home.js';
@@ -26,23 +27,19 @@ export const HOME_TASK = 'home';
 /** While someone has the Home open, it is looked at this often (counts change without an event). */
 export const HOME_CHECK_EVERY_MS = 30_000;
 
-/** For admins: the removal requests waiting, as blocks with their buttons. */
-export type PendingRemovalBlocks = (userId: string) => Promise<KnownBlock[]>;
-
 /**
  * The App Home dashboard, republished for everyone who has it open after every change (at once,
  * through the schedule) and every 30 s while open (for counts and expiry, which come without an
  * event); a publish that would show the same is skipped.
  */
 export class AppHome {
-  pendingRemovals: PendingRemovalBlocks = async () => [];
-
   constructor(
     private readonly codes: CodeService,
     private readonly homes: HomeViews,
     private readonly schedule: Schedule,
     private readonly client: WebClient,
     private readonly roles: RoleConfig,
+    private readonly removalRequests: RemovalRequests,
     private readonly logger: Logger,
     private readonly checkEveryMs = HOME_CHECK_EVERY_MS,
   ) {
@@ -111,7 +108,9 @@ export class AppHome {
         createdBy,
         expiresBefore: now + EXPIRING_WITHIN_MS,
       }),
-      roleOf(userId, this.roles) === 'admin' ? this.pendingRemovals(userId) : Promise.resolve([]),
+      roleOf(userId, this.roles) === 'admin'
+        ? this.removalRequests.pending(HOME_PENDING_REMOVALS)
+        : Promise.resolve([]),
     ]);
     return {
       choice,

@@ -134,6 +134,7 @@ export function createSlackApp(
     schedule,
     app.client,
     services.roles,
+    removalRequests,
     slackLog,
     timing.homeCheckMs,
   );

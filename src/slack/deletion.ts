@@ -96,6 +96,7 @@ export async function requestRemoval(
     else await request.reply({ text: 'The admins were just asked about this code.' });
     return;
   }
+  services.home.changed();
   await postCopies(services, request.client, opened.request, code, conversations);
   await request.reply({
     text: `Asked the admins to remove \`${code.code}\`.`,
@@ -144,6 +145,7 @@ async function postCopies(
   }
   if (posted > 0) return;
   await services.removalRequests.withdraw(request);
+  services.home.changed();
   throw failure ?? new Error('chat.postMessage gave no ts');
 }
 
@@ -194,11 +196,19 @@ export async function decideRequest(
     return;
   }
   if (code && decision === 'removed') await removeDecided(services, decided, code);
-  await announceDecision(press.client, decided);
+  await announceDecision(services, press.client, decided);
 }
 
-/** Every copy says who decided what, and the requester is told by DM, even if a copy fails. */
-async function announceDecision(client: WebClient, decided: DecidedRequest) {
+/**
+ * Every copy says who decided what, and the requester is told by DM, even if a copy fails; the
+ * admins' App Homes drop the request.
+ */
+async function announceDecision(
+  services: SlackServices,
+  client: WebClient,
+  decided: DecidedRequest,
+) {
+  services.home.changed();
   const told = await Promise.allSettled([
     updateCopies(client, decided, decided.copies),
     directMessage(client, decided.requestedBy, removalOutcomeForRequester(decided)),
@@ -212,7 +222,7 @@ async function closePendingRequest(services: SlackServices, request: Request, co
   const pending = await services.removalRequests.pendingFor(code.id);
   if (!pending) return;
   const result = await services.removalRequests.decide(pending.id, 'removed', request.userId);
-  if (result.outcome === 'won') await announceDecision(request.client, result.request);
+  if (result.outcome === 'won') await announceDecision(services, request.client, result.request);
 }
 
 /** Carries out a won Remove; should it fail, the request is pending again and the admin told. */
@@ -223,6 +233,7 @@ async function removeDecided(services: SlackServices, request: DecidedRequest, c
     // Removed meanwhile by someone else: gone, as decided.
     if (error instanceof CodeError && error.kind === 'code_not_found') return;
     await services.removalRequests.reopen(request).catch(() => undefined);
+    services.home.changed();
     throw error;
   }
 }

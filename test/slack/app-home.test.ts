@@ -167,3 +167,68 @@ it('shows someone not on the staff a polite text, and never republishes for them
   expect(publishesTo(OUTSIDER)).toBe(1);
   expect(homeOf(OUTSIDER).text).not.toContain('Secret');
 });
+
+it('shows admins the removal requests waiting for them, decided from the Home like from a copy', async () => {
+  const code = await create({ description: 'Asked about' }, STAFF);
+  await open(ADMIN);
+  await soon(() => expect(homeOf(ADMIN).text).toContain('Asked about'));
+
+  // A staff member asks, with a reason: the admin's open Home lists it with its buttons.
+  const asked = await h.slack.command(`delete ${code.code}`, { userId: STAFF, channelId: 'CHOME' });
+  const prompt = await h.fake.waitForResponse((r) => r.id === asked.responseUrlId);
+  await h.slack.blockAction({
+    userId: STAFF,
+    actionId: 'delete_remove',
+    blockId: 'delete_prompt',
+    value: code.id,
+    responseUrl: String(prompt.body.response_url ?? asked.responseUrl),
+    channelId: 'CHOME',
+    ephemeral: true,
+  });
+  await h.fake.waitForCall('views.open', (c) => JSON.stringify(c.args).includes('removal_reason'));
+  const dialog = h.fake.lastView('removal_reason') as Record<string, unknown>;
+  await h.slack.viewSubmission({
+    userId: STAFF,
+    view: {
+      ...(dialog as object),
+      callback_id: 'removal_reason',
+      state: {
+        values: { removal_reason: { value: { type: 'plain_text_input', value: 'Kiosk is gone' } } },
+      },
+    },
+  });
+  await soon(() => expect(homeOf(ADMIN).text).toContain('Waiting for an admin'));
+  expect(homeOf(ADMIN).text).toContain('Kiosk is gone');
+  expect(homeOf(STAFF).text).not.toContain('Waiting for an admin');
+  type HomeBlocks = {
+    blocks: { block_id?: string; elements?: { action_id: string; value?: string }[] }[];
+  };
+  const keep = ((homeOf(ADMIN).call?.args.view ?? { blocks: [] }) as HomeBlocks).blocks.find((b) =>
+    b.elements?.some((e) => e.action_id === 'admin_cancel'),
+  );
+  const requestId = keep?.elements?.find((e) => e.action_id === 'admin_cancel')?.value;
+  expect(requestId).toBeTruthy();
+
+  // Kept from the Home: the request leaves the Home, the code stays, the requester is told.
+  await h.slack.blockAction({
+    userId: ADMIN,
+    actionId: 'admin_cancel',
+    blockId: String(keep?.block_id),
+    value: requestId,
+    view: {
+      ...(homeOf(ADMIN).call?.args.view as object),
+      id: 'V-home',
+      type: 'home',
+      state: { values: {} },
+    },
+  });
+  await soon(() => expect(homeOf(ADMIN).text).not.toContain('Waiting for an admin'));
+  expect(await h.service.codes.findById(code.id)).not.toBeNull();
+  await soon(() =>
+    expect(
+      h.fake
+        .callsTo('chat.postMessage')
+        .some((c) => c.args.channel === `D${STAFF}` && JSON.stringify(c.args).includes('kept')),
+    ).toBe(true),
+  );
+});

@@ -1,13 +1,17 @@
 import type { ActionsBlock, HomeView, KnownBlock, PlainTextOption } from '@slack/types';
 import { CODE_STATUSES, type CodeStatus, type InstallCode } from '../../codes/model.js';
 import type { HomeChoice } from '../../store/home-views.js';
+import type { RemovalRequest } from '../../store/removal-requests.js';
 import { ACTIONS } from '../ids.js';
 import { codeMenu, codeSection } from './code-card.js';
+import { buildPendingRemoval } from './deletion.js';
 import { escapeMrkdwn, mrkdwn, plain, STATUS_LABEL, slackDate } from './format.js';
 
 export const HOME_CODES = 10;
 /** How many codes expiring soon the Home lists above the others. */
 export const HOME_EXPIRING = 5;
+/** How many removal requests an admin's Home shows (3 blocks each at most). */
+export const HOME_PENDING_REMOVALS = 5;
 export const EXPIRING_WITHIN_MS = 7 * 24 * 3_600_000;
 
 export interface DashboardInput {
@@ -18,8 +22,8 @@ export interface DashboardInput {
   nextCursor: string | null;
   /** Codes of the choice's scope that stop working within 7 days. */
   expiring: InstallCode[];
-  /** For admins: the pending removal requests, with their buttons (empty for others). */
-  pendingRemovals: KnownBlock[];
+  /** For admins: the pending removal requests (empty for others). */
+  pendingRemovals: RemovalRequest[];
 }
 
 export const OUTSIDER_HOME: HomeView = {
@@ -38,7 +42,10 @@ export function buildDashboard(input: DashboardInput): HomeView {
     controls(choice),
   ];
   if (input.pendingRemovals.length) {
-    blocks.push({ type: 'header', text: plain('Waiting for an admin') }, ...input.pendingRemovals);
+    blocks.push(
+      { type: 'header', text: plain('Waiting for an admin') },
+      ...input.pendingRemovals.slice(0, HOME_PENDING_REMOVALS).flatMap(buildPendingRemoval),
+    );
   }
   if (input.expiring.length) {
     blocks.push(

@@ -173,6 +173,20 @@ function reasonBlocks(request: Pick<RemovalRequest, 'reason'>): KnownBlock[] {
   return [mrkdwn(`*Reason:*\n${quoted}`)];
 }
 
+/**
+ * A pending request as the App Home lists it for admins: who asks, when, why, and the same
+ * buttons as the admins' copies (each request's block ID its own: a view's must be unique).
+ */
+export function buildPendingRemoval(request: RemovalRequest): KnownBlock[] {
+  return [
+    mrkdwn(
+      `<@${request.requestedBy}> asks to remove \`${escapeMrkdwn(request.code)}\` (${slackDate(request.at)})`,
+    ),
+    ...reasonBlocks(request),
+    { ...removalDecisionButtons(request), block_id: `delete_request.${request.id}` },
+  ];
+}
+
 /** What a deletion message says once it is settled: the buttons are gone. */
 export function buildDecision(text: string): KnownBlock[] {
   return [mrkdwn(text)];
