@@ -37,6 +37,8 @@ beforeAll(async () => {
     startSlackHarness({ ADMIN_USER_IDS: `${ADMIN},${SECOND_ADMIN}` }),
     startSlackHarness({ ADMIN_CHANNEL_ID: 'CADMINS' }),
   ]);
+  // The admins' channel has the app in it, as it must for the app to post there.
+  channel.fake.inviteBot('CADMINS');
 });
 afterAll(async () => {
   await Promise.all([dms?.close(), channel?.close()]);
@@ -93,16 +95,27 @@ async function requested(h: SlackHarness, code: InstallCode) {
   expect(textOf(after.body)).toMatch(/asked the admins/i);
   const request = await h.fake.waitForCall('chat.postMessage', isRequest);
   const value = String(button(request.args as { blocks?: unknown }, 'admin_remove')?.value);
-  return { request, value, slack, channelId: String(request.args.channel) };
+  const channelId = String(request.args.channel);
+  return { request, value, slack, channelId, ts: requestTs(h, channelId) };
 }
 
-/** An admin's press on the request message, which is a normal message in `channelId`. */
+/** The ts Slack gave the request message posted into `channelId`. */
+function requestTs(h: SlackHarness, channelId: string): string {
+  const posted = h.fake
+    .callsTo('chat.postMessage')
+    .find((c) => isRequest(c) && c.args.channel === channelId);
+  expect(posted?.result).toMatchObject({ ok: true });
+  return String(posted?.result?.ts);
+}
+
+/** An admin's press on the request message `ts`, which is a normal message in `channelId`. */
 function decide(
   slack: SlackSender,
   actionId: 'admin_remove' | 'admin_cancel',
   userId: string,
   value: string,
   channelId: string,
+  messageTs: string,
 ) {
   return slack.blockAction({
     userId,
@@ -110,7 +123,7 @@ function decide(
     blockId: 'delete_request',
     value,
     channelId,
-    messageTs: '1700000000.000200',
+    messageTs,
   });
 }
 
@@ -214,23 +227,30 @@ describe('the admins’ decision', () => {
   ])('%s: an admin’s Remove deletes the code and the message says who', async (_where, which) => {
     const h = which();
     const code = await create(h);
-    const { value, slack, channelId } = await requested(h, code);
-    const pressed = await decide(slack, 'admin_remove', ADMIN, value, channelId);
+    const { value, slack, channelId, ts } = await requested(h, code);
+    const pressed = await decide(slack, 'admin_remove', ADMIN, value, channelId, ts);
     expect(pressed.status).toBe(200);
     const update = await h.fake.waitForCall('chat.update');
-    expect(update.args).toMatchObject({ channel: channelId, ts: '1700000000.000200' });
+    expect(update.args).toMatchObject({ channel: channelId, ts });
+    expect(update.result).toMatchObject({ ok: true });
     expect(String(update.args.text)).toContain(`<@${ADMIN}> removed`);
     expect(String(update.args.text)).toContain(`<@${STAFF}>`);
     expect(buttons(update.args as { blocks?: unknown })).toHaveLength(0);
+    // The channel now shows the decision in place of the request.
+    const shown = h.fake.message(channelId, ts);
+    expect(shown?.text).toContain(`<@${ADMIN}> removed`);
+    expect(buttons(shown)).toHaveLength(0);
     expect(await h.service.codes.findById(code.id)).toBeNull();
   });
 
   it('an admin’s Cancel keeps the code and the message says who kept it', async () => {
     const code = await create(channel);
-    const { value, slack, channelId } = await requested(channel, code);
-    await decide(slack, 'admin_cancel', ADMIN, value, channelId);
+    const { value, slack, channelId, ts } = await requested(channel, code);
+    await decide(slack, 'admin_cancel', ADMIN, value, channelId, ts);
     const update = await channel.fake.waitForCall('chat.update');
     expect(update.args.channel).toBe('CADMINS');
+    expect(update.result).toMatchObject({ ok: true });
+    expect(channel.fake.message('CADMINS', ts)?.text).toContain(`<@${ADMIN}> kept`);
     expect(String(update.args.text)).toContain(`<@${ADMIN}> kept`);
     expect(buttons(update.args as { blocks?: unknown })).toHaveLength(0);
     expect(await channel.service.codes.findById(code.id)).toEqual(code);
@@ -241,12 +261,13 @@ describe('the admins’ decision', () => {
     ['someone not on the staff', OUTSIDER],
   ])('%s pressing the admins’ Remove is refused and nothing changes', async (_who, userId) => {
     const code = await create(channel);
-    const { value, slack, channelId } = await requested(channel, code);
-    await decide(slack, 'admin_remove', userId, value, channelId);
+    const { value, slack, channelId, ts } = await requested(channel, code);
+    await decide(slack, 'admin_remove', userId, value, channelId, ts);
     const refusal = await channel.fake.waitForCall(
       'chat.postEphemeral',
       (c) => c.args.user === userId,
     );
+    expect(refusal.result).toMatchObject({ ok: true });
     expect(String(refusal.args.text)).toMatch(/only installcode admins/i);
     await settle();
     expect(channel.fake.callsTo('chat.update')).toHaveLength(0);
@@ -256,13 +277,13 @@ describe('the admins’ decision', () => {
   it('a second admin deciding after the first is told the code is already gone', async () => {
     const code = await create(dms);
     const { value, slack } = await requested(dms, code);
-    await decide(slack, 'admin_remove', ADMIN, value, `D${ADMIN}`);
-    await dms.fake.waitForCall('chat.update', (c) => c.args.channel === `D${ADMIN}`);
-    await decide(slack, 'admin_remove', SECOND_ADMIN, value, `D${SECOND_ADMIN}`);
-    const late = await dms.fake.waitForCall(
-      'chat.update',
-      (c) => c.args.channel === `D${SECOND_ADMIN}`,
-    );
+    await settle();
+    const [first, second] = [`D${ADMIN}`, `D${SECOND_ADMIN}`];
+    await decide(slack, 'admin_remove', ADMIN, value, first, requestTs(dms, first));
+    await dms.fake.waitForCall('chat.update', (c) => c.args.channel === first);
+    await decide(slack, 'admin_remove', SECOND_ADMIN, value, second, requestTs(dms, second));
+    const late = await dms.fake.waitForCall('chat.update', (c) => c.args.channel === second);
+    expect(late.result).toMatchObject({ ok: true });
     expect(String(late.args.text)).toMatch(/already gone/i);
     expect(await dms.service.codes.findById(code.id)).toBeNull();
   });

@@ -33,6 +33,8 @@ let slack: SlackSender;
 useSlackHarness((harness, sender) => {
   h = harness;
   slack = sender;
+  // The app is in the support channel and in the channel picked to share into; not in CPRIVATE.
+  for (const channel of [CHANNEL, 'CPICKED']) h.fake.inviteBot(channel);
 });
 
 const create = (input: CodeInput = {}, by = STAFF) =>
@@ -247,6 +249,7 @@ describe('saving', () => {
     });
     const confirmation = await h.fake.waitForCall('chat.postEphemeral');
     expect(confirmation.args).toMatchObject({ channel: CHANNEL, user: STAFF });
+    expect(confirmation.result).toMatchObject({ ok: true });
     expect(String(confirmation.args.text)).toContain(code);
   });
 
@@ -463,7 +466,6 @@ describe('the App Home', () => {
 
   it('sharing from the App Home into a channel the app is not in tells the user by DM', async () => {
     const code = await create();
-    h.fake.failNext('files.completeUploadExternal', { error: 'not_in_channel' });
     const submitted = await slack.viewSubmission({
       userId: STAFF,
       view: {
@@ -474,6 +476,9 @@ describe('the App Home', () => {
     });
     expect(submitted).toEqual({});
     const told = await h.fake.waitForCall('chat.postMessage');
+    expect(h.fake.lastCall('files.completeUploadExternal')?.result).toMatchObject({
+      error: 'not_in_channel',
+    });
     expect(told.args.channel).toBe(`D${STAFF}`);
     expect(String(told.args.text)).toMatch(/invite/i);
     expect(h.fake.uploads).toHaveLength(0);

@@ -14,6 +14,9 @@ let h: SlackHarness;
 
 beforeAll(async () => {
   h = await startSlackHarness();
+  // The app is in the support channel and in the channel it shares into.
+  h.fake.inviteBot(CHANNEL);
+  h.fake.inviteBot('CSHARE');
 });
 afterAll(() => h.close());
 
@@ -135,6 +138,8 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     JSON.stringify(c.args).includes('admin_remove'),
   );
   expect(request.args.channel).toBe(`D${ADMIN}`);
+  const requestTs = String(request.result?.ts);
+  expect(fake.message(`D${ADMIN}`, requestTs)?.text).toContain(`<@${STAFF}>`);
   expect(await service.codes.findById(saved.id)).not.toBeNull();
 
   // A staff member pressing the admins' Remove changes nothing.
@@ -145,7 +150,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     blockId: 'delete_request',
     value: adminButtonValue,
     channelId: `D${ADMIN}`,
-    messageTs: '1700000000.000100',
+    messageTs: requestTs,
   });
   await fake.waitForCall('chat.postEphemeral', (c) => c.args.user === STAFF);
   expect(await service.codes.findById(saved.id)).not.toBeNull();
@@ -157,10 +162,11 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     blockId: 'delete_request',
     value: adminButtonValue,
     channelId: `D${ADMIN}`,
-    messageTs: '1700000000.000100',
+    messageTs: requestTs,
   });
   const decided = await fake.waitForCall('chat.update');
   expect(String(decided.args.text)).toContain(`<@${ADMIN}> removed`);
+  expect(fake.message(`D${ADMIN}`, requestTs)?.text).toContain(`<@${ADMIN}> removed`);
   expect(await service.codes.findById(saved.id)).toBeNull();
   await expect(service.codes.getCode(saved.code)).rejects.toThrow();
 });

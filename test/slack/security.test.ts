@@ -39,6 +39,8 @@ let slack: SlackSender;
 useSlackHarness((harness, sender) => {
   h = harness;
   slack = sender;
+  // The channels these tests share into have the app in them.
+  for (const channel of [CHANNEL, 'C777', 'C999']) h.fake.inviteBot(channel);
 });
 
 const create = (description = 'Protected') =>
@@ -209,9 +211,10 @@ describe('retried deliveries', () => {
   });
 
   it('a retried “add” opens the editor once', async () => {
-    const options = { userId: STAFF, channelId: CHANNEL, triggerId: '33.44.retried' };
+    // A retry carries the trigger_id of the first delivery.
+    const options = { userId: STAFF, channelId: CHANNEL, triggerId: h.fake.triggerId() };
     await slack.command('add', options);
-    await h.fake.waitForCall('views.open');
+    expect((await h.fake.waitForCall('views.open')).result).toMatchObject({ ok: true });
     const again = await slack.command('add', { ...options, retryNum: 2, retryReason: 'timeout' });
     expect(again.status).toBe(200);
     await settle();
@@ -307,16 +310,17 @@ describe('replayed requests (the same signed request again, within its 5 minutes
 
   it('an admin’s Remove replayed does not act again', async () => {
     const code = await create();
+    const request = h.fake.botMessage(`D${ADMIN}`, { text: `Remove ${code.code}?` });
     const first = await slack.blockAction({
       userId: ADMIN,
       actionId: 'admin_remove',
       blockId: 'delete_request',
       value: JSON.stringify({ id: code.id, requestedBy: STAFF }),
       channelId: `D${ADMIN}`,
-      messageTs: '1700000000.000500',
+      messageTs: request.ts,
     });
     expect(first.status).toBe(200);
-    await h.fake.waitForCall('chat.update');
+    expect((await h.fake.waitForCall('chat.update')).result).toMatchObject({ ok: true });
     expect(await h.service.codes.findById(code.id)).toBeNull();
     const replayed = await slack.raw(first.sent.body, first.sent.headers);
     expect(replayed.status).toBe(200);
@@ -783,6 +787,7 @@ describe('acknowledgement time', () => {
         }),
       );
     }
+    const request = h.fake.botMessage(`D${ADMIN}`, { text: `Remove ${code.code}?` });
     for (const actionId of ['admin_cancel', 'admin_remove']) {
       await timed(actionId, () =>
         raw.blockAction({
@@ -791,7 +796,7 @@ describe('acknowledgement time', () => {
           blockId: 'delete_request',
           value: JSON.stringify({ id: code.id, requestedBy: STAFF }),
           channelId: `D${ADMIN}`,
-          messageTs: '1700000000.000400',
+          messageTs: request.ts,
         }),
       );
     }
@@ -799,7 +804,10 @@ describe('acknowledgement time', () => {
     expect(measured).toHaveLength(19);
     for (const { what, ms } of measured) expect(ms, what).toBeLessThan(ACK_LIMIT_MS);
     // And the work behind them was done: the admin's removal is the last of it.
-    await h.fake.waitForCall('chat.update', (c) => String(c.args.text).includes('removed'));
+    const removed = await h.fake.waitForCall('chat.update', (c) =>
+      String(c.args.text).includes('removed'),
+    );
+    expect(removed.result).toMatchObject({ ok: true });
     expect(await h.service.codes.findById(code.id)).toBeNull();
   });
 });
