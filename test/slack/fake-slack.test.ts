@@ -954,8 +954,11 @@ describe('slackSender against a real Bolt app', () => {
   });
 
   it('delivers an action inside a modal opened through the fake, with its state', async () => {
-    await sender.shortcut({ userId: 'U0042', callbackId: 'new_code' });
-    await fake.waitForCall('views.open');
+    const { triggerId } = await sender.shortcut({ userId: 'U0042', callbackId: 'new_code' });
+    // The sender's trigger_id is one the fake minted: views.open takes it.
+    const open = await fake.waitForCall('views.open');
+    expect(open.args.trigger_id).toBe(triggerId);
+    expect(open.result).toMatchObject({ ok: true });
     const view = fake.lastView('editor');
     expect(view).toBeDefined();
     const values = stateValues({

@@ -58,10 +58,7 @@ import { createIds } from './fake-slack/ids.js';
 import { createSocketMode } from './fake-slack/socket-mode.js';
 import {
   DEFAULT_FILE_PROCESSING_MS,
-  FAKE_APP_ID,
-  FAKE_BOT_ID,
   FAKE_BOT_USER_ID,
-  FAKE_TEAM_ID,
   type FailureSpec,
   type FakeSlack,
   type FakeSlackCall,
@@ -290,18 +287,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
       if (channelId.startsWith('D')) conversations.openIm(channelId);
       else if (!conversations.isMember(channelId))
         throw new Error(`fake Slack: the bot is not in ${channelId}; inviteBot it first`);
-      const stored: FakeSlackMessage = {
-        channel: channelId,
-        type: 'message',
-        ts: ids.ts(),
-        user: FAKE_BOT_USER_ID,
-        bot_id: FAKE_BOT_ID,
-        app_id: FAKE_APP_ID,
-        team: FAKE_TEAM_ID,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks } : {}),
-      };
-      return copy(conversations.add(stored));
+      return copy(conversations.addBotMessage(channelId, message));
     },
     userMessage: (channelId, message) => {
       if (message.user === FAKE_BOT_USER_ID) throw new Error('userMessage is for other users');

@@ -41,6 +41,8 @@ export interface Conversations {
   isMember(channelId: string): boolean;
   /** Stores a message; the channel shows it from `visibleAt` (default now). */
   add(message: FakeSlackMessage, visibleAt?: number): FakeSlackMessage;
+  /** Stores a message as the bot posts it (text, blocks, thread_ts from `args`). */
+  addBotMessage(channelId: string, args: Record<string, unknown>): FakeSlackMessage;
   find(channelId: string, ts: string): FakeSlackMessage | undefined;
   list(channelId: string): FakeSlackMessage[];
   /** Marks a deleted file as a tombstone in every message that shared it. */
@@ -110,24 +112,27 @@ export function createConversations(ids: Ids, blocks: BlockCheck): Conversations
     args.blocks !== undefined ||
     args.attachments !== undefined;
 
-  /** A message of the channel the bot may change: or the refusal (`verb` names the method). */
+  /** A message of the channel the bot may change, or the refusal (`cant` for another's). */
   const ownMessage = (
     args: Record<string, unknown>,
     call: FakeSlackCall,
     cant: 'cant_update_message' | 'cant_delete_message',
-  ): FakeSlackMessage | Answer => {
+  ): { message: FakeSlackMessage } | { refused: Answer } => {
     const channel = optionalString(args.channel);
     const denied = postingRefusal(channel, call);
-    if (denied) return denied;
+    if (denied) return { refused: denied };
     const ts = optionalString(args.ts) ?? '';
     const message = find(channel as string, ts);
     if (!message)
-      return refuse(call, 'message_not_found', `${channel} holds no message with ts ${ts}`);
+      return {
+        refused: refuse(call, 'message_not_found', `${channel} holds no message with ts ${ts}`),
+      };
     if (message.user !== FAKE_BOT_USER_ID)
-      return refuse(call, cant, `message ${ts} was posted by ${message.user}, not the bot`);
-    return message;
+      return {
+        refused: refuse(call, cant, `message ${ts} was posted by ${message.user}, not the bot`),
+      };
+    return { message };
   };
-  const isAnswer = (x: FakeSlackMessage | Answer): x is Answer => 'status' in x && 'body' in x;
 
   const methods: Record<string, MethodHandler> = {
     'chat.postMessage': ({ args, call }) => {
@@ -149,8 +154,9 @@ export function createConversations(ids: Ids, blocks: BlockCheck): Conversations
       return refused ?? ok200({ ok: true, message_ts: ids.ts() });
     },
     'chat.update': ({ args, call }) => {
-      const found = ownMessage(args, call, 'cant_update_message');
-      if (isAnswer(found)) return found;
+      const own = ownMessage(args, call, 'cant_update_message');
+      if ('refused' in own) return own.refused;
+      const found = own.message;
       const refused =
         blocks.messageBlocks(args.blocks, call) ??
         (hasContent(args) ? undefined : refuse(call, 'no_text', 'neither text nor blocks'));
@@ -170,8 +176,9 @@ export function createConversations(ids: Ids, blocks: BlockCheck): Conversations
       });
     },
     'chat.delete': ({ args, call }) => {
-      const found = ownMessage(args, call, 'cant_delete_message');
-      if (isAnswer(found)) return found;
+      const own = ownMessage(args, call, 'cant_delete_message');
+      if ('refused' in own) return own.refused;
+      const found = own.message;
       const list = stored.get(found.channel) ?? [];
       stored.set(
         found.channel,
@@ -213,6 +220,7 @@ export function createConversations(ids: Ids, blocks: BlockCheck): Conversations
     postingRefusal,
     isMember,
     add,
+    addBotMessage: (channelId, args) => add(botMessage(channelId, args, ids.ts())),
     find,
     list: (channelId) => visible(channelId).map((s) => s.message),
     tombstone: (fileId) => {
