@@ -440,6 +440,9 @@ describe('fake Slack refuses what Slack refuses', () => {
       ).toMatchObject({ error: 'not_in_channel' });
     }
     expect(
+      await refusal(web.chat.update({ channel: 'C0404', ts: '1700000000.000100', text: 'x' })),
+    ).toMatchObject({ error: 'not_in_channel' });
+    expect(
       await refusal(web.files.uploadV2({ channel_id: 'C0404', file: PNG, filename: 'qr.png' })),
     ).toMatchObject({ error: 'not_in_channel' });
     expect(fake.uploads).toEqual([]);
