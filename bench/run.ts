@@ -174,7 +174,7 @@ async function benchRedemption(redis: TestRedis) {
 }
 
 async function benchSlackAck(redis: TestRedis) {
-  const fake = await startFakeSlack();
+  const fake = await startFakeSlack({ botToken: 'xoxb-bench' });
   const config = loadConfig({
     PORT: '0',
     METRICS_PORT: '0',

@@ -15,6 +15,7 @@ let h: SlackHarness;
 beforeAll(async () => {
   // The most talkative level: if a secret reaches any log line, it reaches these.
   h = await startSlackHarness({ LOG_LEVEL: 'trace' });
+  h.fake.inviteBot(CHANNEL);
 });
 afterAll(() => h.close());
 

@@ -9,7 +9,7 @@ let fake: FakeSlack;
 let replicas: TestService[];
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
+  fake = await startFakeSlack({ botToken: BOT_TOKEN });
   // Two app processes' worth of service on one Redis and one key prefix, as behind a load balancer.
   const shared = {
     REDIS_KEY_PREFIX: `test:replicas:${randomBytes(4).toString('hex')}:`,

@@ -18,6 +18,8 @@ let h: SlackHarness;
 
 beforeAll(async () => {
   h = await startSlackHarness();
+  // The channels the shares go to have the app in them: what fails here is Slack itself.
+  for (const channel of [CHANNEL, 'CSHARE', 'CFAIL']) h.fake.inviteBot(channel);
 });
 afterEach(() => {
   // Leftover injected failures (times: 10 is more than the app's retries use) must not leak.

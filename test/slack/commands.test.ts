@@ -39,6 +39,8 @@ let slack: SlackSender;
 useSlackHarness((harness, sender) => {
   h = harness;
   slack = sender;
+  // The app is in the support channel and the channels shared into; not in CPRIVATE.
+  for (const channel of [CHANNEL, 'C999', 'CLIST']) h.fake.inviteBot(channel);
 });
 
 const create = (input: CodeInput = {}, by = STAFF) =>
@@ -432,8 +434,10 @@ describe('share', () => {
 
   it('into a channel the app is not in: tells the user to invite the app, and keeps working', async () => {
     const code = await create();
-    h.fake.failNext('chat.postMessage', { error: 'not_in_channel' });
     const { reply } = await ask(`share ${code.code} <#CPRIVATE|secret>`);
+    expect(h.fake.lastCall('files.completeUploadExternal')?.result).toMatchObject({
+      error: 'not_in_channel',
+    });
     expect(textOf(reply.body)).toMatch(/invite/i);
     expect(textOf(reply.body)).toContain('CPRIVATE');
     // The QR uploaded for the card is not left behind.
@@ -637,6 +641,7 @@ describe('INSTALL_URL_TEMPLATE', () => {
   afterAll(() => templated?.close());
 
   it('the QR of “qr” and “share” encodes the template with the code filled in', async () => {
+    templated.fake.inviteBot(CHANNEL);
     const code = await templated.service.codes.createCode(GROUP, STAFF);
     const sender = timedSender(templated.slack);
     await sender.command(`qr ${code.code}`, { userId: STAFF, channelId: CHANNEL });

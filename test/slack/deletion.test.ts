@@ -61,6 +61,8 @@ beforeAll(async () => {
     start({ ADMIN_USER_IDS: `${ADMIN},${SECOND_ADMIN}` }),
     start({ ADMIN_CHANNEL_ID: 'CADMINS' }),
   ]);
+  // The admins' channel has the app in it, as it must for the app to post there.
+  channel.h.fake.inviteBot('CADMINS');
 });
 afterAll(async () => {
   await Promise.all([dms?.h.close(), channel?.h.close()]);
@@ -434,6 +436,7 @@ describe('the admins’ decision', () => {
       'chat.postEphemeral',
       (c) => c.args.user === userId,
     );
+    expect(refusal.result).toMatchObject({ ok: true });
     expect(String(refusal.args.text)).toMatch(/only installcode admins/i);
     await settle();
     expect(channel.h.fake.callsTo('chat.update')).toHaveLength(0);

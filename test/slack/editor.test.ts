@@ -36,6 +36,8 @@ let slack: SlackSender;
 useSlackHarness((harness, sender) => {
   h = harness;
   slack = sender;
+  // The app is in the support channel and in the channel picked to share into; not in CPRIVATE.
+  for (const channel of [CHANNEL, 'CPICKED']) h.fake.inviteBot(channel);
 });
 
 const create = (input: CodeInput = {}, by = STAFF) =>
@@ -293,6 +295,7 @@ describe('saving', () => {
     });
     const confirmation = await h.fake.waitForCall('chat.postEphemeral');
     expect(confirmation.args).toMatchObject({ channel: CHANNEL, user: STAFF });
+    expect(confirmation.result).toMatchObject({ ok: true });
     expect(String(confirmation.args.text)).toContain(code);
   });
 
@@ -819,7 +822,7 @@ describe('the App Home', () => {
     const code = await create();
     // Slack says the bot is a member, yet the upload is refused (it left meanwhile, say).
     h.fake.inviteBot('CPRIVATE');
-    h.fake.failNext('files.completeUploadExternal', { error: 'not_in_channel' });
+    h.fake.failNext('chat.postMessage', { error: 'not_in_channel' });
     const submitted = await slack.viewSubmission({
       userId: STAFF,
       view: {
@@ -830,6 +833,9 @@ describe('the App Home', () => {
     });
     expect(submitted).toEqual({});
     const told = await h.fake.waitForCall('chat.postMessage');
+    expect(h.fake.lastCall('files.completeUploadExternal')?.result).toMatchObject({
+      error: 'not_in_channel',
+    });
     expect(told.args.channel).toBe(`D${STAFF}`);
     expect(String(told.args.text)).toMatch(/invite/i);
     expect(h.fake.uploads).toHaveLength(0);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, verifySlackRequest, webApi } from '@slack/bolt';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import {
   field,
@@ -14,7 +14,10 @@ import {
 
 const { WebClient, ErrorCode, WebClientEvent } = webApi;
 const TOKEN = 'xoxb-test-token';
+const APP_TOKEN = 'xapp-test-token';
 const SECRET = 'test-signing-secret';
+/** The channel the bot was invited to. */
+const CHANNEL = 'C0001';
 
 /** Retry quickly: the fake's failures are deliberate, waiting minutes for them helps nobody. */
 const fastRetries = { retries: 2, minTimeout: 0, maxTimeout: 0 };
@@ -22,7 +25,8 @@ const fastRetries = { retries: 2, minTimeout: 0, maxTimeout: 0 };
 let fake: FakeSlack;
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
+  fake = await startFakeSlack({ botToken: TOKEN, appToken: APP_TOKEN });
+  fake.inviteBot(CHANNEL);
 });
 afterAll(async () => {
   await fake.close();
@@ -110,6 +114,7 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
 
   it('completes files.uploadV2 and keeps the exact bytes and the channel', async () => {
     const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10]);
+    await client().conversations.open({ users: 'U0042' });
     const result = await client().files.uploadV2({
       channel_id: 'DU0042',
       file: bytes,
@@ -131,6 +136,7 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
     });
     expect(upload?.fileId).toMatch(/^F/);
     expect(fake.calls.map((c) => c.method)).toEqual([
+      'conversations.open',
       'files.getUploadURLExternal',
       'files.completeUploadExternal',
     ]);
@@ -143,6 +149,7 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
     ]);
     const completed = (result as unknown as { files: { files: { id: string }[] }[] }).files;
     expect(completed[0]?.files[0]?.id).toBe(upload?.fileId);
+    expect(fake.lastCall('files.completeUploadExternal')?.result).toMatchObject({ ok: true });
     await expect(fake.waitForUpload((u) => u.channelId === 'DU0042', 100)).resolves.toBe(upload);
   });
 
@@ -228,26 +235,27 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
     fake.failNext('chat.postMessage', { error: 'not_in_channel' });
     const web = client();
 
-    await expect(web.chat.postMessage({ channel: 'C0002', text: 'x' })).rejects.toMatchObject({
+    await expect(web.chat.postMessage({ channel: CHANNEL, text: 'x' })).rejects.toMatchObject({
       code: ErrorCode.PlatformError,
       data: { ok: false, error: 'not_in_channel' },
     });
     // a platform error is not retried
     expect(fake.callsTo('chat.postMessage')).toHaveLength(1);
-    await expect(web.chat.postMessage({ channel: 'C0002', text: 'x' })).resolves.toMatchObject({
+    await expect(web.chat.postMessage({ channel: CHANNEL, text: 'x' })).resolves.toMatchObject({
       ok: true,
     });
   });
 
   it('answers HTTP 500 as many times as asked; the WebClient retries those too', async () => {
+    const { ts } = await client().chat.postMessage({ channel: CHANNEL, text: 'w' });
     fake.failNext('chat.update', { status: 500, times: 2 });
     const noRetry = client({ retryConfig: { retries: 0 } });
     await expect(
-      noRetry.chat.update({ channel: 'C1', ts: '1.2', text: 'x' }),
+      noRetry.chat.update({ channel: CHANNEL, ts: String(ts), text: 'x' }),
     ).rejects.toMatchObject({ code: ErrorCode.HTTPError, statusCode: 500 });
 
     // one failure left: a client with retries gets through on its second attempt
-    const result = await client().chat.update({ channel: 'C1', ts: '1.2', text: 'y' });
+    const result = await client().chat.update({ channel: CHANNEL, ts: String(ts), text: 'y' });
     expect(result.ok).toBe(true);
     expect(fake.callsTo('chat.update').map((c) => c.injected?.status ?? 200)).toEqual([
       500, 500, 200,
@@ -263,7 +271,7 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
       title: { type: 'plain_text' as const, text: 'Edit' },
       blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x' } }],
     };
-    const opened = await web.views.open({ trigger_id: '1.2.abc', view });
+    const opened = await web.views.open({ trigger_id: fake.triggerId(), view });
     const openedView = opened.view;
     const viewId = openedView?.id ?? '';
     const hash = openedView?.hash ?? '';
@@ -290,7 +298,7 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
     expect(fake.lastView('editor')?.private_metadata).toBe('v2');
 
     const pushed = await web.views.push({
-      trigger_id: '1.3.abc',
+      trigger_id: fake.triggerId(),
       view: { ...view, callback_id: 'confirm' },
     });
     expect(pushed.view?.id).not.toBe(openedView?.id);
@@ -305,13 +313,6 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
     fake.setUser('U0007', { tz: 'America/New_York', is_admin: true });
     const result = await client().users.info({ user: 'U0007' });
     expect(result.user).toMatchObject({ id: 'U0007', tz: 'America/New_York', is_admin: true });
-  });
-
-  it('answers unknown methods with ok', async () => {
-    await expect(client().apiCall('reactions.add', { name: 'x' })).resolves.toMatchObject({
-      ok: true,
-    });
-    expect(fake.lastCall('reactions.add')?.args).toEqual({ name: 'x' });
   });
 
   it('waits for calls that arrive later, and times out on calls that never do', async () => {
@@ -351,6 +352,461 @@ describe('fake Slack Web API, driven by @slack/web-api', () => {
     fake.reset();
     expect(fake.calls).toHaveLength(0);
     await expect(client().auth.test()).resolves.toMatchObject({ ok: true });
+  });
+});
+
+/** What a call was refused with: the `data` of the WebClient's platform error. */
+async function refusal(call: Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await call;
+  } catch (error) {
+    const data = (error as { data?: Record<string, unknown> }).data;
+    if (data) return data;
+    throw error;
+  }
+  throw new Error('the call was not refused');
+}
+
+const modal = (overrides: Record<string, unknown> = {}) => ({
+  type: 'modal' as const,
+  callback_id: 'editor',
+  title: { type: 'plain_text' as const, text: 'Edit' },
+  blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x' } }],
+  ...overrides,
+});
+/** A header over Slack's 150 characters: `invalid_blocks` at /blocks/0/text/text. */
+const tooLongHeader = [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }];
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const imageOf = (slackFile: { id?: string; url?: string }) => [
+  { type: 'image', slack_file: slackFile, alt_text: 'the QR code' },
+];
+
+describe('fake Slack refuses what Slack refuses', () => {
+  it('answers unknown_method to a method it does not implement, before asking for a token', async () => {
+    expect(await refusal(client().apiCall('reactions.add', { name: 'x' }))).toMatchObject({
+      ok: false,
+      error: 'unknown_method',
+      req_method: 'reactions.add',
+    });
+    const anonymous = await fetch(`${fake.apiUrl}reactions.add`, { method: 'POST' });
+    expect(await anonymous.json()).toMatchObject({ ok: false, error: 'unknown_method' });
+    expect(fake.lastCall('reactions.add')?.reason).toMatch(/no reactions\.add/);
+    expect(fake.methods).toEqual(
+      [
+        'apps.connections.open',
+        'auth.test',
+        'chat.delete',
+        'chat.postEphemeral',
+        'chat.postMessage',
+        'chat.update',
+        'conversations.open',
+        'files.completeUploadExternal',
+        'files.delete',
+        'files.getUploadURLExternal',
+        'files.info',
+        'users.info',
+        'views.open',
+        'views.publish',
+        'views.push',
+        'views.update',
+      ].sort(),
+    );
+  });
+
+  it('takes only the bot token it was given, and the app token only for Socket Mode', async () => {
+    const as = (token: string) => client({ retryConfig: { retries: 0 } }).auth.test({ token });
+    expect(await refusal(as('xoxb-somebody-else'))).toMatchObject({ error: 'invalid_auth' });
+    expect(await refusal(as(APP_TOKEN))).toMatchObject({ error: 'not_allowed_token_type' });
+    await expect(as(TOKEN)).resolves.toMatchObject({ ok: true });
+
+    const open = (token: string) =>
+      fetch(`${fake.apiUrl}apps.connections.open`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    expect(await open(TOKEN)).toMatchObject({ error: 'not_allowed_token_type' });
+    expect(await open('xapp-not-this-app')).toMatchObject({ error: 'invalid_auth' });
+    expect(await open(APP_TOKEN)).toMatchObject({ ok: true });
+  });
+
+  it('refuses posting into a channel the bot was not invited to, and a DM it did not open', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    for (const channel of ['C0404', 'G0404']) {
+      expect(await refusal(web.chat.postMessage({ channel, text: 'x' }))).toMatchObject({
+        error: 'not_in_channel',
+      });
+      expect(
+        await refusal(web.chat.postEphemeral({ channel, user: 'U1', text: 'x' })),
+      ).toMatchObject({ error: 'not_in_channel' });
+    }
+    expect(
+      await refusal(web.chat.update({ channel: 'C0404', ts: '1700000000.000100', text: 'x' })),
+    ).toMatchObject({ error: 'not_in_channel' });
+    expect(
+      await refusal(web.files.uploadV2({ channel_id: 'C0404', file: PNG, filename: 'qr.png' })),
+    ).toMatchObject({ error: 'not_in_channel' });
+    expect(fake.uploads).toEqual([]);
+    expect(await refusal(web.chat.postMessage({ channel: 'DU0009', text: 'x' }))).toMatchObject({
+      error: 'channel_not_found',
+    });
+    expect(fake.lastCall('chat.postMessage')?.reason).toMatch(/conversations\.open/);
+
+    await web.conversations.open({ users: 'U0009' });
+    await expect(web.chat.postMessage({ channel: 'DU0009', text: 'x' })).resolves.toMatchObject({
+      ok: true,
+    });
+    fake.inviteBot('C0405');
+    await expect(web.chat.postMessage({ channel: 'C0405', text: 'x' })).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('opens a view once per trigger_id, within 3 seconds of the interaction', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    const trigger = fake.triggerId();
+    expect(trigger).toMatch(/^\d+\.\d+\.[0-9a-f]+$/);
+    await expect(web.views.open({ trigger_id: trigger, view: modal() })).resolves.toMatchObject({
+      ok: true,
+    });
+    expect(await refusal(web.views.open({ trigger_id: trigger, view: modal() }))).toMatchObject({
+      error: 'exchanged_trigger_id',
+    });
+    expect(await refusal(web.views.push({ trigger_id: trigger, view: modal() }))).toMatchObject({
+      error: 'exchanged_trigger_id',
+    });
+    expect(
+      await refusal(web.views.open({ trigger_id: '12345.98765.abcd2358fdea', view: modal() })),
+    ).toMatchObject({ error: 'invalid_trigger_id' });
+
+    const stale = fake.triggerId();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 3001);
+      expect(await refusal(web.views.open({ trigger_id: stale, view: modal() }))).toMatchObject({
+        error: 'expired_trigger_id',
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(fake.lastCall('views.open')?.reason).toMatch(/ms old/);
+
+    // A view refused for its blocks leaves the trigger unused.
+    const fresh = fake.triggerId();
+    expect(
+      await refusal(web.views.open({ trigger_id: fresh, view: modal({ blocks: tooLongHeader }) })),
+    ).toMatchObject({ error: 'invalid_blocks' });
+    await expect(web.views.open({ trigger_id: fresh, view: modal() })).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('refuses blocks over Block Kit’s limits in every method that takes them', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    const headerError = expect.arrayContaining([
+      expect.stringMatching(/151 characters.*\[json-pointer:\/blocks\/0\/text\/text\]$/),
+    ]);
+    const { ts } = await web.chat.postMessage({ channel: CHANNEL, text: 'ok' });
+    const refusals = {
+      'chat.postMessage': web.chat.postMessage({
+        channel: CHANNEL,
+        text: 'x',
+        blocks: tooLongHeader,
+      }),
+      'chat.postEphemeral': web.chat.postEphemeral({
+        channel: CHANNEL,
+        user: 'U1',
+        text: 'x',
+        blocks: tooLongHeader,
+      }),
+      'chat.update': web.chat.update({
+        channel: CHANNEL,
+        ts: String(ts),
+        text: 'x',
+        blocks: tooLongHeader,
+      }),
+      'files.completeUploadExternal': web.files.uploadV2({
+        channel_id: CHANNEL,
+        file: PNG,
+        filename: 'qr.png',
+        blocks: tooLongHeader,
+      } as Parameters<typeof web.files.uploadV2>[0]),
+    };
+    for (const [method, call] of Object.entries(refusals)) {
+      expect(await refusal(call), method).toMatchObject({
+        ok: false,
+        error: 'invalid_blocks',
+        errors: headerError,
+        response_metadata: { messages: [expect.stringMatching(/^\[ERROR\] /)] },
+      });
+    }
+    expect(fake.message(CHANNEL, String(ts))?.text).toBe('ok');
+    expect(fake.uploads).toEqual([]);
+
+    const longTitle = modal({ title: { type: 'plain_text', text: 'x'.repeat(25) } });
+    const viewError = {
+      error: 'invalid_blocks',
+      errors: [expect.stringMatching(/\[json-pointer:\/view\/title\/text\]$/)],
+    };
+    const opened = await web.views.open({ trigger_id: fake.triggerId(), view: modal() });
+    const viewId = String(opened.view?.id);
+    expect(
+      await refusal(web.views.open({ trigger_id: fake.triggerId(), view: longTitle })),
+    ).toMatchObject(viewError);
+    expect(
+      await refusal(web.views.push({ trigger_id: fake.triggerId(), view: longTitle })),
+    ).toMatchObject(viewError);
+    expect(await refusal(web.views.update({ view_id: viewId, view: longTitle }))).toMatchObject(
+      viewError,
+    );
+    expect(
+      await refusal(
+        web.views.publish({ user_id: 'U1', view: { type: 'home', blocks: tooLongHeader } }),
+      ),
+    ).toMatchObject({
+      error: 'invalid_blocks',
+      errors: [expect.stringMatching(/\[json-pointer:\/view\/blocks\/0\/text\/text\]$/)],
+    });
+
+    // A response_url: HTTP 404 with `invalid_blocks`, as SDK users see it.
+    const answer = await fetch(fake.responseUrl('bad-blocks'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'x', blocks: tooLongHeader }),
+    });
+    expect(answer.status).toBe(404);
+    expect(await answer.json()).toEqual({ ok: false, error: 'invalid_blocks' });
+    expect(fake.responses[0]?.refused).toEqual([expect.stringMatching(/151 characters/)]);
+  });
+
+  it('checks image blocks and external selects as Slack does', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    const post = (blocks: unknown[]) =>
+      web.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: blocks as never });
+    const errorsOf = async (blocks: unknown[]) =>
+      (await refusal(post(blocks))).errors as string[] | undefined;
+
+    await expect(
+      post([{ type: 'image', image_url: 'https://example.com/qr.png', alt_text: 'QR' }]),
+    ).resolves.toMatchObject({ ok: true });
+    expect(
+      await errorsOf([
+        {
+          type: 'image',
+          image_url: 'https://example.com/qr.png',
+          slack_file: { id: 'F1' },
+          alt_text: 'QR',
+        },
+      ]),
+    ).toEqual([expect.stringMatching(/either image_url or slack_file.*\/blocks\/0\]$/)]);
+    expect(
+      await errorsOf([
+        { type: 'image', slack_file: { id: 'F1', url: 'https://x/y.png' }, alt_text: 'QR' },
+      ]),
+    ).toEqual([expect.stringMatching(/\[json-pointer:\/blocks\/0\/slack_file\]$/)]);
+    expect(await errorsOf([{ type: 'image', image_url: 'https://example.com/qr.png' }])).toEqual([
+      expect.stringMatching(/alt_text.*\/blocks\/0\/alt_text\]$/),
+    ]);
+    expect(
+      await errorsOf([
+        { type: 'image', image_url: 'https://example.com/qr.png', alt_text: 'a'.repeat(2001) },
+      ]),
+    ).toEqual([expect.stringMatching(/2001.*\/blocks\/0\/alt_text\]$/)]);
+
+    const select = (element: Record<string, unknown>) => [
+      { type: 'actions', elements: [{ type: 'external_select', action_id: 'pick', ...element }] },
+    ];
+    await expect(
+      post(
+        select({
+          placeholder: { type: 'plain_text', text: 'Pick a code' },
+          min_query_length: 2,
+          initial_option: { text: { type: 'plain_text', text: 'ABCD' }, value: 'abcd' },
+        }),
+      ),
+    ).resolves.toMatchObject({ ok: true });
+    expect(await errorsOf(select({ min_query_length: -1 }))).toEqual([
+      expect.stringMatching(/\/blocks\/0\/elements\/0\/min_query_length\]$/),
+    ]);
+    expect(
+      await errorsOf(select({ placeholder: { type: 'plain_text', text: 'p'.repeat(151) } })),
+    ).toEqual([expect.stringMatching(/\/blocks\/0\/elements\/0\/placeholder\/text\]$/)]);
+    expect(
+      await errorsOf(select({ initial_option: { text: { type: 'plain_text', text: 'x' } } })),
+    ).toEqual([expect.stringMatching(/\/initial_option\/value\]$/)]);
+  });
+
+  it('refuses an upload whose bytes are not the length announced', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    const { upload_url: url, file_id: fileId } = await web.files.getUploadURLExternal({
+      filename: 'qr.png',
+      length: 5,
+    });
+    const posted = await fetch(String(url), { method: 'POST', body: Buffer.from('abc') });
+    expect(posted.status).toBe(200);
+    expect(
+      await refusal(
+        web.files.completeUploadExternal({ files: [{ id: String(fileId) }], channel_id: CHANNEL }),
+      ),
+    ).toMatchObject({ ok: false, error: 'file_not_found' });
+    expect(fake.lastCall('files.completeUploadExternal')?.reason).toMatch(/told 5 bytes, 3 were/);
+    expect(fake.uploads).toEqual([]);
+    expect(fake.messages(CHANNEL)).toEqual([]);
+  });
+
+  it('processes an upload before sharing it: files.info, the channel and image blocks wait', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    fake.fileProcessingMs = 300;
+    await web.files.uploadV2({
+      channel_id: CHANNEL,
+      file: PNG,
+      filename: 'qr.png',
+      title: 'QR',
+      initial_comment: 'Your code',
+    });
+    const [upload] = fake.uploads;
+    const fileId = String(upload?.fileId);
+    const processing = await web.files.info({ file: fileId });
+    expect(processing.file).toMatchObject({ id: fileId, mimetype: '', channels: [] });
+    expect(processing.file?.shares).toBeUndefined();
+    expect(fake.file(fileId)).toMatchObject({ processing: true, channels: [], shares: [] });
+    expect(fake.messages(CHANNEL)).toEqual([]);
+    expect(
+      await refusal(
+        web.chat.postMessage({
+          channel: CHANNEL,
+          text: 'x',
+          blocks: imageOf({ id: fileId }) as never,
+        }),
+      ),
+    ).toMatchObject({
+      error: 'invalid_blocks',
+      errors: ['invalid slack file [json-pointer:/blocks/0/slack_file]'],
+    });
+
+    await vi.waitFor(() => expect(fake.file(fileId)?.processing).toBe(false), { timeout: 2000 });
+    const done = await web.files.info({ file: fileId });
+    expect(done.file).toMatchObject({ mimetype: 'image/png', channels: [CHANNEL] });
+    const share = fake.file(fileId)?.shares[0];
+    expect(share?.channel).toBe(CHANNEL);
+    expect(done.file?.shares).toEqual({
+      public: { [CHANNEL]: [expect.objectContaining({ ts: share?.ts })] },
+    });
+    expect(fake.message(CHANNEL, String(share?.ts))).toMatchObject({
+      text: 'Your code',
+      files: [{ id: fileId, mode: 'hosted' }],
+    });
+    await expect(
+      web.chat.postMessage({
+        channel: CHANNEL,
+        text: 'x',
+        blocks: imageOf({ id: fileId }) as never,
+      }),
+    ).resolves.toMatchObject({ ok: true });
+    await expect(
+      web.chat.postMessage({
+        channel: CHANNEL,
+        text: 'x',
+        blocks: imageOf({ url: String(done.file?.url_private) }) as never,
+      }),
+    ).resolves.toMatchObject({ ok: true });
+  });
+
+  it('keeps an upload without a channel private, the bot’s own, and shows it once processed', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    fake.fileProcessingMs = 0;
+    await web.files.uploadV2({ file: PNG, filename: 'qr.png', alt_text: 'QR code of ABCD' });
+    const upload = fake.uploads[0];
+    expect(upload?.channelId).toBeUndefined();
+    expect(upload?.altText).toBe('QR code of ABCD');
+    const fileId = String(upload?.fileId);
+    expect(fake.file(fileId)).toMatchObject({ processing: false, channels: [], deleted: false });
+    const { ts } = await web.chat.postMessage({
+      channel: CHANNEL,
+      text: 'x',
+      blocks: imageOf({ id: fileId }) as never,
+    });
+    // …and chat.update may show it too, until the file is deleted.
+    await expect(
+      web.chat.update({
+        channel: CHANNEL,
+        ts: String(ts),
+        text: 'y',
+        blocks: imageOf({ id: fileId }) as never,
+      }),
+    ).resolves.toMatchObject({ ok: true });
+
+    await expect(web.files.delete({ file: fileId })).resolves.toMatchObject({ ok: true });
+    expect(fake.file(fileId)?.deleted).toBe(true);
+    expect(await refusal(web.files.delete({ file: fileId }))).toMatchObject({
+      error: 'file_deleted',
+    });
+    expect(await refusal(web.files.info({ file: fileId }))).toMatchObject({
+      error: 'file_deleted',
+    });
+    for (const blocks of [imageOf({ id: fileId }), imageOf({ id: 'F404' })]) {
+      expect(
+        await refusal(
+          web.chat.update({ channel: CHANNEL, ts: String(ts), text: 'z', blocks: blocks as never }),
+        ),
+      ).toMatchObject({ errors: ['invalid slack file [json-pointer:/blocks/0/slack_file]'] });
+    }
+    expect(await refusal(web.files.info({ file: 'F404' }))).toMatchObject({
+      error: 'file_not_found',
+    });
+  });
+
+  it('refuses a file that is not the bot’s', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    const theirs = fake.userFile('U0007', { filename: 'selfie.png' });
+    expect(
+      await refusal(
+        web.chat.postMessage({
+          channel: CHANNEL,
+          text: 'x',
+          blocks: imageOf({ id: theirs.id }) as never,
+        }),
+      ),
+    ).toMatchObject({ errors: ['invalid slack file [json-pointer:/blocks/0/slack_file]'] });
+    expect(await refusal(web.files.delete({ file: theirs.id }))).toMatchObject({
+      error: 'file_not_found',
+    });
+  });
+
+  it('keeps the messages the bot posted, as chat.update changes them', async () => {
+    const web = client({ retryConfig: { retries: 0 } });
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'Remove *ABCD*?' } }];
+    const posted = await web.chat.postMessage({ channel: CHANNEL, text: 'Remove ABCD?', blocks });
+    const ts = String(posted.ts);
+    expect(fake.message(CHANNEL, ts)).toMatchObject({ text: 'Remove ABCD?', blocks, user: 'UBOT' });
+
+    await web.chat.update({ channel: CHANNEL, ts, text: 'Removed ABCD.' });
+    // Blocks left out of chat.update stay as they were.
+    expect(fake.message(CHANNEL, ts)).toMatchObject({ text: 'Removed ABCD.', blocks });
+    const decided = [{ type: 'section', text: { type: 'mrkdwn', text: 'Removed.' } }];
+    await web.chat.update({ channel: CHANNEL, ts, text: 'Removed ABCD.', blocks: decided });
+    expect(fake.message(CHANNEL, ts)?.blocks).toEqual(decided);
+    expect(fake.message(CHANNEL, ts)?.edited).toMatchObject({ user: 'UBOT' });
+
+    expect(
+      await refusal(web.chat.update({ channel: CHANNEL, ts: '1700000000.000200', text: 'x' })),
+    ).toMatchObject({ error: 'message_not_found' });
+    expect(
+      await refusal(web.chat.delete({ channel: CHANNEL, ts: '1700000000.000200' })),
+    ).toMatchObject({ error: 'message_not_found' });
+    const theirs = fake.userMessage(CHANNEL, { user: 'U0007', text: 'hello' });
+    expect(
+      await refusal(web.chat.update({ channel: CHANNEL, ts: theirs.ts, text: 'x' })),
+    ).toMatchObject({ error: 'cant_update_message' });
+    expect(await refusal(web.chat.delete({ channel: CHANNEL, ts: theirs.ts }))).toMatchObject({
+      error: 'cant_delete_message',
+    });
+
+    await web.chat.delete({ channel: CHANNEL, ts });
+    expect(fake.message(CHANNEL, ts)).toBeUndefined();
+    expect(fake.messages(CHANNEL).map((m) => m.ts)).toEqual([theirs.ts]);
+    expect(await refusal(web.apiCall('chat.postMessage', { channel: CHANNEL }))).toMatchObject({
+      error: 'no_text',
+    });
   });
 });
 
@@ -501,8 +957,11 @@ describe('slackSender against a real Bolt app', () => {
   });
 
   it('delivers an action inside a modal opened through the fake, with its state', async () => {
-    await sender.shortcut({ userId: 'U0042', callbackId: 'new_code' });
-    await fake.waitForCall('views.open');
+    const { triggerId } = await sender.shortcut({ userId: 'U0042', callbackId: 'new_code' });
+    // The sender's trigger_id is one the fake minted: views.open takes it.
+    const open = await fake.waitForCall('views.open');
+    expect(open.args.trigger_id).toBe(triggerId);
+    expect(open.result).toMatchObject({ ok: true });
     const view = fake.lastView('editor');
     expect(view).toBeDefined();
     const values = stateValues({

@@ -15,6 +15,9 @@ let h: SlackHarness;
 
 beforeAll(async () => {
   h = await startSlackHarness();
+  // The app is in the support channel and in the channel it shares into.
+  h.fake.inviteBot(CHANNEL);
+  h.fake.inviteBot('CSHARE');
 });
 afterAll(() => h.close());
 
@@ -145,6 +148,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
   );
   expect(request.args.channel).toBe(`D${ADMIN}`);
   expect(JSON.stringify(request.args.blocks)).toContain('Front desk closed');
+  const requestTs = String(request.result?.ts);
   expect(await service.codes.findById(saved.id)).not.toBeNull();
 
   // A staff member pressing the admins' Remove changes nothing.
@@ -159,7 +163,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     blockId: 'delete_request',
     value: adminButtonValue,
     channelId: `D${ADMIN}`,
-    messageTs: '1700000000.000100',
+    messageTs: requestTs,
   });
   await fake.waitForCall('chat.postEphemeral', (c) => c.args.user === STAFF);
   expect(await service.codes.findById(saved.id)).not.toBeNull();
@@ -171,7 +175,7 @@ it('staff adds a code in the modal, lists it, shares it with its QR, asks to del
     blockId: 'delete_request',
     value: adminButtonValue,
     channelId: `D${ADMIN}`,
-    messageTs: '1700000000.000100',
+    messageTs: requestTs,
   });
   const decided = await fake.waitForCall('chat.update');
   expect(decided.args.channel).toBe(`D${ADMIN}`);

@@ -22,7 +22,7 @@ let senders: [SlackSender, SlackSender];
 let requests: RemovalRequests;
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
+  fake = await startFakeSlack({ botToken: BOT_TOKEN });
   const prefix = `test:removal-replicas:${randomBytes(4).toString('hex')}:`;
   const shared = {
     REDIS_KEY_PREFIX: prefix,

@@ -33,7 +33,7 @@ function replica(): Promise<TestService> {
 }
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
+  fake = await startFakeSlack({ botToken: BOT_TOKEN });
 });
 afterAll(async () => {
   await Promise.all(running.map((r) => r.close()));

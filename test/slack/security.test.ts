@@ -39,6 +39,8 @@ let slack: SlackSender;
 useSlackHarness((harness, sender) => {
   h = harness;
   slack = sender;
+  // The channels these tests share into have the app in them.
+  for (const channel of [CHANNEL, 'C777', 'C999']) h.fake.inviteBot(channel);
 });
 
 const create = (description = 'Protected') =>
@@ -67,6 +69,14 @@ async function pendingRemoval(code: InstallCode, harness: SlackHarness = h): Pro
       textOf(c.args.blocks).includes(code.code) && textOf(c.args.blocks).includes('admin_remove'),
   );
   return String(button(copy.args as { blocks?: unknown }, 'admin_remove')?.value);
+}
+
+/** The admin's copy of a request, as Slack posted it (its real ts: the fake updates only that). */
+function copyOf(requestId: string): { ts: string } {
+  const posted = h.fake
+    .callsTo('chat.postMessage')
+    .find((c) => textOf(c.args.blocks).includes(`"value":"${requestId}"`));
+  return { ts: String(posted?.result?.ts) };
 }
 
 /** What a code is in the store now: the record and its history, to show nothing changed. */
@@ -234,9 +244,10 @@ describe('retried deliveries', () => {
   });
 
   it('a retried “add” opens the editor once', async () => {
-    const options = { userId: STAFF, channelId: CHANNEL, triggerId: '33.44.retried' };
+    // A retry carries the trigger_id of the first delivery.
+    const options = { userId: STAFF, channelId: CHANNEL, triggerId: h.fake.triggerId() };
     await slack.command('add', options);
-    await h.fake.waitForCall('views.open');
+    expect((await h.fake.waitForCall('views.open')).result).toMatchObject({ ok: true });
     const again = await slack.command('add', { ...options, retryNum: 2, retryReason: 'timeout' });
     expect(again.status).toBe(200);
     await settle();
@@ -340,16 +351,17 @@ describe('replayed requests (the same signed request again, within its 5 minutes
   it('an admin’s Remove replayed does not act again', async () => {
     const code = await create();
     const requestId = await pendingRemoval(code);
+    const request = copyOf(requestId);
     const first = await slack.blockAction({
       userId: ADMIN,
       actionId: 'admin_remove',
       blockId: 'delete_request',
       value: requestId,
       channelId: `D${ADMIN}`,
-      messageTs: '1700000000.000500',
+      messageTs: request.ts,
     });
     expect(first.status).toBe(200);
-    await h.fake.waitForCall('chat.update');
+    expect((await h.fake.waitForCall('chat.update')).result).toMatchObject({ ok: true });
     expect(await h.service.codes.findById(code.id)).toBeNull();
     await dmToStaff();
     const replayed = await slack.raw(first.sent.body, first.sent.headers);
@@ -866,6 +878,7 @@ describe('acknowledgement time', () => {
       );
     }
     // Remove first: the first decision wins, and the check below waits for the removal.
+    const request = copyOf(requestId);
     for (const actionId of ['admin_remove', 'admin_cancel']) {
       await timed(actionId, () =>
         raw.blockAction({
@@ -874,7 +887,7 @@ describe('acknowledgement time', () => {
           blockId: 'delete_request',
           value: requestId,
           channelId: `D${ADMIN}`,
-          messageTs: '1700000000.000400',
+          messageTs: request.ts,
         }),
       );
     }
@@ -882,7 +895,10 @@ describe('acknowledgement time', () => {
     expect(measured).toHaveLength(19);
     for (const { what, ms } of measured) expect(ms, what).toBeLessThan(ACK_LIMIT_MS);
     // And the work behind them was done: the admin's removal is the last of it.
-    await h.fake.waitForCall('chat.update', (c) => String(c.args.text).includes('removed'));
+    const removed = await h.fake.waitForCall('chat.update', (c) =>
+      String(c.args.text).includes('removed'),
+    );
+    expect(removed.result).toMatchObject({ ok: true });
     expect(await h.service.codes.findById(code.id)).toBeNull();
   });
 });

@@ -12,6 +12,7 @@ import { GROUP, responseTo, textOf } from './helpers.js';
 describe('closing the service (SIGTERM) with Slack work in flight', () => {
   it('lets an acknowledged share finish and tell the user, and only then closes Redis', async () => {
     const h = await startSlackHarness();
+    h.fake.inviteBot('C999');
     let closing: Promise<void> | undefined;
     try {
       const code = await h.service.codes.createCode({ ...GROUP, description: 'Slow' }, STAFF);

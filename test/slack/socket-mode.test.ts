@@ -41,7 +41,10 @@ let handlesBefore: Map<string, number>;
 
 beforeAll(async () => {
   handlesBefore = activeHandles();
-  fake = await startFakeSlack();
+  fake = await startFakeSlack({ botToken: BOT_TOKEN, appToken: APP_TOKEN });
+  // The app is in the support channel and in the channel a test shares into.
+  fake.inviteBot(CHANNEL);
+  fake.inviteBot('C999');
   service = await startTestService({
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_APP_TOKEN: APP_TOKEN,
@@ -60,7 +63,8 @@ afterAll(async () => {
 let counter = 0;
 const next = () => ++counter;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const newTriggerId = () => `${next()}.${Date.now()}.${'0123456789abcdef'.repeat(2)}`;
+/** A trigger_id the fake minted, as Slack puts in an interaction (views.open takes it once). */
+const newTriggerId = () => fake.triggerId();
 const team = { id: FAKE_TEAM_ID, domain: FAKE_TEAM_DOMAIN };
 const user = (userId: string) => ({
   id: userId,
@@ -200,7 +204,7 @@ describe('the fake Socket Mode endpoint', () => {
   }
 
   it('hands out a socket URL only for an app-level token, says hello, and takes each ticket once', async () => {
-    const other = await startFakeSlack();
+    const other = await startFakeSlack({ botToken: BOT_TOKEN, appToken: APP_TOKEN });
     try {
       const open = (token: string) =>
         fetch(`${other.apiUrl}apps.connections.open`, {
@@ -457,7 +461,7 @@ describe('the app in Socket Mode', () => {
 
 describe('Socket Mode when Slack has a hiccup', () => {
   it('rides out a short outage of apps.connections.open while it reconnects', async () => {
-    const own = await startFakeSlack();
+    const own = await startFakeSlack({ botToken: BOT_TOKEN, appToken: APP_TOKEN });
     const app = await startTestService({
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_APP_TOKEN: APP_TOKEN,

@@ -244,7 +244,11 @@ export function eventCallback(event: Record<string, unknown>, eventId: string, e
   };
 }
 
-/** The request sender: `slackSender({ baseUrl: service.url, signingSecret, fake })`. */
+/**
+ * The request sender: `slackSender({ baseUrl: service.url, signingSecret, fake })`. Commands,
+ * button presses, shortcuts and view submissions carry a trigger_id the fake minted just now,
+ * unless the test passes its own (a stale or reused one).
+ */
 export function slackSender(options: {
   baseUrl: string;
   signingSecret: string;
@@ -256,7 +260,9 @@ export function slackSender(options: {
   const url = `${options.baseUrl.replace(/\/+$/, '')}${options.path ?? '/slack/events'}`;
   let counter = 0;
   const next = () => ++counter;
-  const newTriggerId = () => `${next()}.${Date.now()}.${'0123456789abcdef'.repeat(2)}`;
+  // With a fake, trigger IDs it minted (views.open takes each once, within 3 s); else look-alikes.
+  const newTriggerId = () =>
+    fake ? fake.triggerId() : `${next()}.${Date.now()}.${'0123456789abcdef'.repeat(2)}`;
   const actionTs = () => `${(Date.now() / 1000).toFixed(6)}`;
   const responseUrlFor = (id: string) =>
     fake ? fake.responseUrl(id) : `https://hooks.slack.com/actions/${FAKE_TEAM_ID}/${id}`;

@@ -18,14 +18,16 @@ export interface SlackHarness {
 }
 
 /**
- * The whole service with its Slack side on, talking to a fake Slack Web API of our own, and a
- * sender of requests signed as Slack signs them. One admin, one staff member, and an outsider.
+ * The whole service with its Slack side on, talking to a fake Slack Web API of our own that takes
+ * only BOT_TOKEN, and a sender of requests signed as Slack signs them, with trigger IDs the fake
+ * minted. One admin, one staff member, and an outsider. The bot is in no channel: a test that
+ * expects the app to post into one invites it (`fake.inviteBot(CHANNEL)`), as a workspace would.
  */
 export async function startSlackHarness(
   env: Record<string, string> = {},
   options: Pick<ServiceOptions, 'slackTiming'> = {},
 ): Promise<SlackHarness> {
-  const fake = await startFakeSlack();
+  const fake = await startFakeSlack({ botToken: BOT_TOKEN });
   const service = await startTestService(
     {
       SLACK_BOT_TOKEN: BOT_TOKEN,
