@@ -103,7 +103,8 @@ export class LiveCards {
     const added = { ...card, ts, shown: digest(shown) };
     await this.cards.add(code.id, added, qr, this.codes.removalInstant(code));
     if (known && known !== qr) await this.deleteFile(known.fileId);
-    await this.schedule.at(CARD_TASK, code.id, this.nextLook(code, now));
+    // Checked at once: a change made while the card was being posted shows on it.
+    await this.schedule.now(CARD_TASK, code.id);
   }
 
   /**

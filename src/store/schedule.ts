@@ -37,6 +37,7 @@ export class Schedule {
   private readonly batch: number;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly redis: RedisClient,
@@ -73,20 +74,25 @@ export class Schedule {
   }
 
   start(): void {
+    this.stopped = false;
     this.timer ??= setInterval(() => this.poll(), this.pollMs);
     this.timer.unref();
   }
 
   /** Stops polling and waits for the tasks under way. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
   }
 
-  /** One poll at a time: a poll that finds one running leaves it to that one. */
+  /**
+   * One poll at a time: a poll that finds one running leaves it to that one. None once stopped
+   * (a task made due while shutting down is left in Redis for the other replicas).
+   */
   poll(): void {
-    if (this.running) return;
+    if (this.running || this.stopped) return;
     this.running = this.runDue()
       .catch((error: unknown) => {
         this.logger.warn({ err: (error as Error).message }, 'schedule poll failed');

@@ -96,13 +96,14 @@ export class SharedCards {
     await this.redis.hdel(this.keys.cards(id), fieldOf(card));
   }
 
-  /** Notes who removed the code, if it was shared: its cards say so. */
-  async noteRemoval(id: string, removal: CardRemoval): Promise<boolean> {
+  /**
+   * Notes who removed the code, for its cards to say; also when none is known yet, as a share
+   * under way may add one after the removal.
+   */
+  async noteRemoval(id: string, removal: CardRemoval): Promise<void> {
     const key = this.keys.cards(id);
-    if (!(await this.redis.exists(key))) return false;
     const multi = this.redis.multi().hset(key, REMOVAL_FIELD, JSON.stringify(removal));
     await keepUntil(multi, key, removal.at).exec();
-    return true;
   }
 
   /** Keeps the cards as long as their code (`removal`, null for ever), and a day more. */

@@ -414,9 +414,8 @@ describe('share', () => {
     expect(history.find((e) => e.type === 'shared')).toMatchObject({ by: STAFF, channel: CHANNEL });
     await settle();
     expect(h.fake.uploads).toHaveLength(1);
-    expect(
-      h.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNEL),
-    ).toHaveLength(1);
+    // Posted once (a post refused while Slack still processed the QR upload is tried again).
+    expect(h.fake.messages(CHANNEL)).toHaveLength(1);
   });
 
   it('“share CODE <#C999|x>” posts into C999 and tells the user', async () => {
@@ -435,7 +434,7 @@ describe('share', () => {
   it('into a channel the app is not in: tells the user to invite the app, and keeps working', async () => {
     const code = await create();
     const { reply } = await ask(`share ${code.code} <#CPRIVATE|secret>`);
-    expect(h.fake.lastCall('files.completeUploadExternal')?.result).toMatchObject({
+    expect(h.fake.lastCall('chat.postMessage')?.result).toMatchObject({
       error: 'not_in_channel',
     });
     expect(textOf(reply.body)).toMatch(/invite/i);

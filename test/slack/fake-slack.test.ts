@@ -399,6 +399,7 @@ describe('fake Slack refuses what Slack refuses', () => {
         'chat.postEphemeral',
         'chat.postMessage',
         'chat.update',
+        'conversations.info',
         'conversations.open',
         'files.completeUploadExternal',
         'files.delete',

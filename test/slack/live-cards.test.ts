@@ -58,24 +58,31 @@ function imageFileOf(blocks: unknown): string | null {
 
 /** Shares `code` into `channel` with the slash command, from another conversation. */
 async function share(code: string, channel: string): Promise<{ fileId: string; text: string }> {
-  await h.slack.command(`share ${code} <#${channel}|team>`, { userId: STAFF, channelId: CHANNEL });
-  const post = await h.fake.waitForCall('chat.postMessage', (c) => c.args.channel === channel);
-  const fileId = imageFileOf(post.args.blocks);
+  const asked = await h.slack.command(`share ${code} <#${channel}|team>`, {
+    userId: STAFF,
+    channelId: CHANNEL,
+  });
+  // Told once the card is posted and remembered.
+  const told = await h.fake.waitForResponse((r) => r.id === asked.responseUrlId);
+  expect(JSON.stringify(told.body)).toContain('Shared');
+  const [posted] = h.fake.messages(channel);
+  const fileId = imageFileOf(posted?.blocks);
   expect(fileId, 'the card shows the QR as an image of a private upload').toBeTruthy();
   const upload = h.fake.uploads.find((u) => u.fileId === fileId);
   expect(upload?.channelId, 'the QR file itself is shared nowhere').toBeUndefined();
   expect(upload?.altText).toContain(code);
-  return { fileId: fileId as string, text: JSON.stringify(post.args.blocks) };
+  return { fileId: fileId as string, text: JSON.stringify(posted?.blocks) };
 }
 
 /** What the card in `channel` shows now: its latest update, or its post. */
 function cardIn(channel: string): { text: string; fileId: string | null; updates: number } {
-  const updates = h.fake.callsTo('chat.update').filter((c) => c.args.channel === channel);
-  const latest =
-    updates.at(-1) ?? h.fake.callsTo('chat.postMessage').find((c) => c.args.channel === channel);
+  const updates = h.fake
+    .callsTo('chat.update')
+    .filter((c) => c.args.channel === channel && c.result?.ok);
+  const [message] = h.fake.messages(channel);
   return {
-    text: JSON.stringify(latest?.args.blocks ?? []),
-    fileId: imageFileOf(latest?.args.blocks),
+    text: JSON.stringify(message?.blocks ?? []),
+    fileId: imageFileOf(message?.blocks),
     updates: updates.length,
   };
 }

@@ -57,7 +57,7 @@ async function shareVia(service: TestService, expiresInMs: number) {
     userId: STAFF,
     channelId: CHANNEL,
   });
-  await fake.waitForCall('chat.postMessage', (c) => c.args.channel === channel);
+  await vi.waitFor(() => expect(fake.messages(channel)).toHaveLength(1), { timeout: 5_000 });
   return { channel, code: created.body.code as string };
 }
 
