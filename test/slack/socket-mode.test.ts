@@ -433,7 +433,7 @@ describe('the app in Socket Mode', () => {
     await service.close();
     expect(textOf((await told).body)).toContain(`Shared \`${code.code}\` in <#C999>`);
     expect(redisAtReply).toBe('ready');
-    expect(fake.uploads.map((u) => u.channelId)).toContain('C999');
+    expect(fake.messages('C999')).toHaveLength(1);
     const closed = await fake.socket.waitForClose(connection);
     expect(closed).toMatchObject({ code: 1000, by: 'app' });
     expect(fake.socket.isConnected()).toBe(false);
