@@ -35,7 +35,10 @@ it('never writes a whole code, token, idempotency key or secret to the logs, thr
   await service.call('POST', '/api/v1/redeem', { body: redeemBody(code) });
   await service.call('POST', '/api/v1/redeem', { body: redeemBody('Unknown-Guess-9999') });
   await service.call('GET', `/api/v1/codes/${encodeURIComponent(code)}/history?q=${code}`);
-  await service.call('PATCH', `/api/v1/codes/${code}`, { body: { description: 'changed' } });
+  // More uses, so that it can be shared (a used-up code is not).
+  await service.call('PATCH', `/api/v1/codes/${code}`, {
+    body: { description: 'changed', usageLimit: 10 },
+  });
 
   await slack.command(`share ${code}`, { userId: STAFF, channelId: CHANNEL });
   await fake.waitForUpload();
