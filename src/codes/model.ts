@@ -29,6 +29,19 @@ export interface CodeSettings {
   deviceId: string | null;
 }
 
+/** The fields of CodeSettings, in the order a history of changes tells them. */
+export const SETTING_FIELDS: readonly (keyof CodeSettings)[] = [
+  'code',
+  'description',
+  'expiresAt',
+  'usageLimit',
+  'usageLimitDelaySeconds',
+  'action',
+  'usernamePrefix',
+  'accountId',
+  'deviceId',
+];
+
 /** What the service keeps beside the settings. */
 export interface CodeBookkeeping {
   id: string;

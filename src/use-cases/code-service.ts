@@ -7,6 +7,7 @@ import {
   type CodeSettings,
   type CodeStatus,
   type InstallCode,
+  SETTING_FIELDS,
   targetOf,
 } from '../codes/model.js';
 import { validateCode } from '../codes/rules.js';
@@ -382,19 +383,6 @@ function expiresBetween(code: InstallCode, now: number, before: number): boolean
     code.expiresAt < before
   );
 }
-
-/** The settings an update can change, in the order the history tells them. */
-const SETTING_FIELDS: readonly (keyof CodeSettings)[] = [
-  'code',
-  'description',
-  'expiresAt',
-  'usageLimit',
-  'usageLimitDelaySeconds',
-  'action',
-  'usernamePrefix',
-  'accountId',
-  'deviceId',
-];
 
 function matchesText(code: InstallCode, needle: string): boolean {
   const text = [code.description ?? '', code.code, targetOf(code)].join('\n').toLowerCase();
