@@ -9,7 +9,7 @@ import {
 } from '../store/home-views.js';
 import type { RemovalRequests } from '../store/removal-requests.js';
 import type { Schedule } from '../store/schedule.js';
-import type { CodeService } from '../use-cases/code-service.js';
+import type { CodePage, CodeService, ListQuery } from '../use-cases/code-service.js';
 import { type RoleConfig, roleOf } from './roles.js';
 import {
   buildDashboard,
@@ -78,36 +78,44 @@ export class AppHome {
   /** Republishes each open Home whose content changed; when to look again. */
   async refreshOpen(now: number): Promise<number | null> {
     const open = await this.homes.openSince(now - HOME_OPEN_MS);
+    // Homes showing the same query read it once per refresh (most show all codes).
+    const lists = new Map<string, Promise<CodePage>>();
     for (const userId of open) {
-      if (roleOf(userId, this.roles) !== 'outsider') await this.publish(userId, now, false);
+      if (roleOf(userId, this.roles) !== 'outsider') await this.publish(userId, now, false, lists);
     }
     return open.length ? now + this.checkEveryMs : null;
   }
 
-  private async publish(userId: string, now: number, force: boolean): Promise<void> {
+  private async publish(
+    userId: string,
+    now: number,
+    force: boolean,
+    lists = new Map<string, Promise<CodePage>>(),
+  ): Promise<void> {
     const choice = await this.homes.choiceOf(userId);
-    const view = buildDashboard(await this.contentOf(userId, choice, now));
+    const view = buildDashboard(await this.contentOf(userId, choice, now, lists));
     const digest = createHash('sha256').update(JSON.stringify(view)).digest('base64url');
     if (!force && (await this.homes.shown(userId)) === digest) return;
     await this.client.views.publish({ user_id: userId, view });
     await this.homes.setShown(userId, digest);
   }
 
-  private async contentOf(userId: string, choice: HomeChoice, now: number) {
+  private async contentOf(
+    userId: string,
+    choice: HomeChoice,
+    now: number,
+    lists: Map<string, Promise<CodePage>>,
+  ) {
     const createdBy = choice.scope === 'mine' ? userId : null;
     const status = isStatus(choice.status) ? choice.status : null;
+    const list = (query: ListQuery) => {
+      const key = JSON.stringify(query);
+      if (!lists.has(key)) lists.set(key, this.codes.listCodes(query));
+      return lists.get(key) as Promise<CodePage>;
+    };
     const [page, expiring, pendingRemovals] = await Promise.all([
-      this.codes.listCodes({
-        limit: HOME_CODES,
-        cursor: choice.cursors.at(-1) || null,
-        createdBy,
-        status,
-      }),
-      this.codes.listCodes({
-        limit: HOME_EXPIRING,
-        createdBy,
-        expiresBefore: now + EXPIRING_WITHIN_MS,
-      }),
+      list({ limit: HOME_CODES, cursor: choice.cursors.at(-1) || null, createdBy, status }),
+      list({ limit: HOME_EXPIRING, createdBy, expiresBefore: now + EXPIRING_WITHIN_MS }),
       roleOf(userId, this.roles) === 'admin'
         ? this.removalRequests.pending(HOME_PENDING_REMOVALS)
         : Promise.resolve([]),
