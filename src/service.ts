@@ -18,6 +18,7 @@ import { checkEvictionPolicy } from './store/eviction-policy.js';
 import { HomeViews } from './store/home-views.js';
 import { keysFor } from './store/keys.js';
 import { RedisClock } from './store/redis-clock.js';
+import { ReminderLog } from './store/reminders.js';
 import { RemovalRequests } from './store/removal-requests.js';
 import { Schedule } from './store/schedule.js';
 import { SharedCards } from './store/shared-cards.js';
@@ -82,6 +83,7 @@ export async function startService(
     cards: new SharedCards(redis, keys),
     homes: new HomeViews(redis, keys),
     removalRequests: new RemovalRequests(redis, keys),
+    reminders: new ReminderLog(redis, keys),
   };
   const slack = createSlackApp(config, codes, slackStores, logger, metrics, timing);
   if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
@@ -122,6 +124,8 @@ export async function startService(
       await metricsServer?.close();
       // After the HTTP drain, so that Slack work acknowledged during it is waited for too.
       await slack?.stop();
+      // What changes told the Slack side (a card to refresh, a reminder to plan) is in Redis.
+      await codes.settled();
       clock.stop();
       await redis.quit().catch(() => redis.disconnect());
       await embedded?.stop();

@@ -47,8 +47,8 @@ export class AppHome {
   }
 
   /** After any change someone may see: every open Home is republished (no-op when none is). */
-  changed(): void {
-    this.schedule.now(HOME_TASK, 'open').catch((error: unknown) => {
+  async changed(): Promise<void> {
+    await this.schedule.now(HOME_TASK, 'open').catch((error: unknown) => {
       this.logger.warn({ err: (error as Error).message }, 'could not schedule a Home refresh');
     });
   }

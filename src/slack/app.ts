@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { EventClaims } from '../store/event-claims.js';
 import type { HomeViews } from '../store/home-views.js';
+import type { ReminderLog } from '../store/reminders.js';
 import type { RemovalRequests } from '../store/removal-requests.js';
 import type { Schedule } from '../store/schedule.js';
 import type { SharedCards } from '../store/shared-cards.js';
@@ -30,6 +31,7 @@ import {
 } from './listeners/guards.js';
 import { registerListeners } from './listeners/index.js';
 import { CARD_CHECK_EVERY_MS, LiveCards } from './live-cards.js';
+import { Reminders } from './reminders.js';
 import { WorkInFlight } from './work-in-flight.js';
 
 export interface SlackApp {
@@ -77,6 +79,7 @@ export interface SlackStores {
   cards: SharedCards;
   homes: HomeViews;
   removalRequests: RemovalRequests;
+  reminders: ReminderLog;
 }
 
 export function createSlackApp(
@@ -96,7 +99,7 @@ export function createSlackApp(
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
   };
   const { eventClaims, schedule, removalRequests } = stores;
-  const services: Omit<SlackServices, 'cards' | 'home'> = {
+  const services: Omit<SlackServices, 'cards' | 'home' | 'reminders'> = {
     codes,
     eventClaims,
     removalRequests,
@@ -138,17 +141,25 @@ export function createSlackApp(
     slackLog,
     timing.homeCheckMs,
   );
-  codes.onChange((change) => {
-    cards.changed(change);
-    home.changed();
-  });
+  const reminders = new Reminders(
+    codes,
+    stores.reminders,
+    stores.cards,
+    schedule,
+    app.client,
+    config.REMIND_BEFORE,
+    slackLog,
+  );
+  codes.onChange((change) => cards.changed(change));
+  codes.onChange(() => home.changed());
+  codes.onChange((change) => reminders.changed(change));
   const inFlight = new WorkInFlight();
   app.use(({ next }) => inFlight.track(next));
   app.use(timeListeners(metrics));
   app.use(acknowledgeFailures);
   app.use(dropReplays(eventClaims, slackLog));
   app.use(dropRetriedDeliveries);
-  registerListeners(app, { services: { ...services, cards, home }, logger });
+  registerListeners(app, { services: { ...services, cards, home, reminders }, logger });
   // Whatever a listener throws ends here (acknowledgeFailures has answered): one line, no secrets.
   app.error(async ({ error, body }: { error: Error; body: unknown }) => {
     slackLog.error({ err: describeError(error), type: payloadType(body) }, 'slack listener threw');

@@ -10,6 +10,7 @@ import type { CodeService } from '../use-cases/code-service.js';
 import type { AppHome } from './app-home.js';
 import { blankDraft, draftOf, type EditorContext, settingsOf } from './editor-form.js';
 import type { LiveCards } from './live-cards.js';
+import type { Reminders } from './reminders.js';
 import type { RoleConfig } from './roles.js';
 import { isUsable, qrAltText } from './views/channel-card.js';
 import { qrComment } from './views/code-card.js';
@@ -33,6 +34,8 @@ export interface SlackServices {
   cards: LiveCards;
   /** The App Home dashboard, kept fresh for those who have it open. */
   home: AppHome;
+  /** Reminders before codes stop working. */
+  reminders: Reminders;
   eventClaims: EventClaims;
   removalRequests: RemovalRequests;
   roles: RoleConfig;

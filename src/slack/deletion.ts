@@ -96,7 +96,7 @@ export async function requestRemoval(
     else await request.reply({ text: 'The admins were just asked about this code.' });
     return;
   }
-  services.home.changed();
+  await services.home.changed();
   await postCopies(services, request.client, opened.request, code, conversations);
   await request.reply({
     text: `Asked the admins to remove \`${code.code}\`.`,
@@ -145,7 +145,7 @@ async function postCopies(
   }
   if (posted > 0) return;
   await services.removalRequests.withdraw(request);
-  services.home.changed();
+  await services.home.changed();
   throw failure ?? new Error('chat.postMessage gave no ts');
 }
 
@@ -208,7 +208,7 @@ async function announceDecision(
   client: WebClient,
   decided: DecidedRequest,
 ) {
-  services.home.changed();
+  await services.home.changed();
   const told = await Promise.allSettled([
     updateCopies(client, decided, decided.copies),
     directMessage(client, decided.requestedBy, removalOutcomeForRequester(decided)),
@@ -233,7 +233,7 @@ async function removeDecided(services: SlackServices, request: DecidedRequest, c
     // Removed meanwhile by someone else: gone, as decided.
     if (error instanceof CodeError && error.kind === 'code_not_found') return;
     await services.removalRequests.reopen(request).catch(() => undefined);
-    services.home.changed();
+    await services.home.changed();
     throw error;
   }
 }

@@ -31,6 +31,7 @@ export const ACTIONS = {
   adminCancel: 'admin_cancel',
   /** Share, Show QR and Edit under a confirmation; each button's ID is `code_button.<verb>`. */
   codeButton: /^code_button\.[a-z]+$/,
+  muteReminders: 'reminder_mute',
   helpCreate: 'help_create',
   helpList: 'help_list',
   pickCode: 'pick_code',

@@ -59,7 +59,7 @@ export class LiveCards {
   }
 
   /** After a person's change: the code's cards are refreshed at once (no-op when it has none). */
-  changed(change: CodeChange): void {
+  async changed(change: CodeChange): Promise<void> {
     // A new code has no cards yet (those of an earlier code of its name stay as they are).
     if (change.kind === 'created') return;
     const work = async () => {
@@ -68,7 +68,7 @@ export class LiveCards {
       }
       await this.schedule.now(CARD_TASK, change.id);
     };
-    work().catch((error: unknown) => {
+    await work().catch((error: unknown) => {
       // The periodic check still comes (a live code's card is checked every 30 s).
       this.logger.warn({ err: (error as Error).message }, 'could not schedule a card refresh');
     });

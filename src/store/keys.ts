@@ -29,6 +29,8 @@ export function keysFor(prefix: string) {
     schedule: `${prefix}schedule`,
     /** The Slack messages a code was shared in (see SharedCards); outlives the record a little. */
     cards: (id: string) => `${prefix}code:{${id}}:cards`,
+    /** Which reminders of a code were sent, and whether they are muted; outlives the record a little. */
+    reminders: (id: string) => `${prefix}code:{${id}}:reminders`,
     /** Who has the App Home open, by when they last opened or used it. */
     homeViewers: `${prefix}home-viewers`,
     /** One person's App Home: the tab, filter and page they chose, and what was last published. */

@@ -42,14 +42,19 @@ export interface CodePage {
   nextCursor: string | null;
 }
 
-/** A change made by a person or the API (redemptions are not changes: they are seen by polling). */
+/**
+ * A change made by a person or the API, or a redemption reaching the limit (other redemptions
+ * are not told: what shows counts looks again periodically).
+ */
 export interface CodeChange {
   id: string;
-  kind: 'created' | 'updated' | 'deleted';
+  /** `limit_reached`: the redemption that used the last of the code's uses. */
+  kind: 'created' | 'updated' | 'deleted' | 'limit_reached';
   by: Actor;
   at: number;
 }
-export type ChangeListener = (change: CodeChange) => void;
+/** What a listener does with a change; the service keeps its promise until it settles (see settled). */
+export type ChangeListener = (change: CodeChange) => Promise<void> | void;
 
 export interface WriteOptions {
   /** For an update: a change made since this version gives version_conflict. */
@@ -89,6 +94,8 @@ export class CodeService {
   private readonly index: CodeIndex;
   private readonly redemptions: Redemptions;
   private readonly changeListeners: ChangeListener[] = [];
+  /** The listeners' work under way: a shutdown waits for it (settled), so no change goes untold. */
+  private readonly telling = new Set<Promise<void>>();
 
   constructor(
     redis: RedisClient,
@@ -115,7 +122,26 @@ export class CodeService {
     const budget = budgetOf(REDEEM_BUDGET_MS);
     const name = codeName(request.code);
     if (!name) throw codeError('code_not_found');
-    return this.redemptions.redeem(name, request, budget);
+    const redemption = await this.redemptions.redeem(name, request, budget);
+    const { timesUsed, usageLimit } = redemption.code;
+    if (timesUsed === usageLimit) this.limitReached(name);
+    return redemption;
+  }
+
+  /** Tells the listeners, off the redemption's path (one read, only for the use that reached it). */
+  private limitReached(name: string): void {
+    if (this.changeListeners.length === 0) return;
+    void this.read(() => this.records.findByName(name))
+      .then((code) => {
+        if (code)
+          this.changed({
+            id: code.id,
+            kind: 'limit_reached',
+            by: 'device',
+            at: code.lastUsedAt ?? 0,
+          });
+      })
+      .catch(() => undefined);
   }
 
   async createCode(raw: unknown, actor: Actor, options: WriteOptions = {}): Promise<InstallCode> {
@@ -298,7 +324,18 @@ export class CodeService {
   }
 
   private changed(change: CodeChange): void {
-    for (const listener of this.changeListeners) listener(change);
+    for (const listener of this.changeListeners) {
+      const told: Promise<void> = Promise.resolve()
+        .then(() => listener(change))
+        .catch(() => undefined) // each listener logs its own failures
+        .finally(() => this.telling.delete(told));
+      this.telling.add(told);
+    }
+  }
+
+  /** Waits for the listeners to have been told of every change so far. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.telling]);
   }
 
   private read<T>(operation: () => Promise<T>): Promise<T> {

@@ -3,6 +3,7 @@ import { registerCodeActions } from './actions/codes.js';
 import { registerEditorActions } from './actions/editor.js';
 import { registerHelpActions } from './actions/help.js';
 import { registerHomeActions } from './actions/home.js';
+import { registerReminderActions } from './actions/reminders.js';
 import { registerCommands } from './commands/installcode.js';
 import type { ListenerDeps } from './context.js';
 import { registerEvents } from './events/app-home-opened.js';
@@ -17,6 +18,7 @@ export function registerListeners(app: App, deps: ListenerDeps) {
   registerEditorActions(app, deps);
   registerCodeActions(app, deps);
   registerHomeActions(app, deps);
+  registerReminderActions(app, deps);
   registerEditorSubmission(app, deps);
   registerShareSubmission(app, deps);
   registerRemovalReasonSubmission(app, deps);
