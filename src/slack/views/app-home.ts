@@ -105,6 +105,7 @@ const STATUS_TEXT: Record<(typeof CODE_STATUSES)[number], string> = {
   grace: 'Limit reached, in its delay',
   used_up: 'Used up',
   expired: 'Expired',
+  disabled: 'Disabled',
 };
 
 function scopeButton(scope: HomeChoice['scope'], label: string, choice: HomeChoice) {
