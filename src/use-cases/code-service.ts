@@ -417,12 +417,12 @@ function typeOfChange(before: InstallCode, after: InstallCode, renamed: boolean)
 function extensionInput(code: InstallCode, extension: Extension, now: number): unknown {
   const limits = extendedLimits(code, extension, now);
   if (!limits) {
-    const field = 'days' in extension ? 'days' : 'uses';
-    const message =
-      field === 'days'
-        ? 'this code never expires: there is no expiry to extend'
-        : 'this code has no usage limit: there are no uses to add';
-    throw new CodeError('invalid_request', 'There is nothing to extend.', { [field]: message });
+    const [field, message] =
+      'days' in extension
+        ? ['days', 'this code never expires: there is no expiry to extend']
+        : ['uses', 'this code has no usage limit: there are no uses to add'];
+    const sentence = `${message.charAt(0).toUpperCase()}${message.slice(1)}.`;
+    throw new CodeError('invalid_request', sentence, { [field]: message });
   }
   return {
     expiresAt: limits.expiresAt === null ? null : new Date(limits.expiresAt).toISOString(),
