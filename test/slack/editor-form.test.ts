@@ -373,6 +373,7 @@ describe('inputOf', () => {
       usernamePrefix: null,
       accountId: null,
       deviceId: 'dev_1',
+      enabled: true,
     });
   });
 });
