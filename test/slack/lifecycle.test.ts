@@ -207,3 +207,16 @@ it('a shared card says who disabled the code and withdraws the QR; enabling brin
     expect(qr).not.toBe(firstQr);
   });
 });
+
+it('does not share a disabled code, and says to enable it first', async () => {
+  const channel = 'CLIFESHARE';
+  h.fake.inviteBot(channel);
+  const { code } = await createCode({ enabled: false });
+  const asked = await h.slack.command(`share ${code} <#${channel}|team>`, {
+    userId: STAFF,
+    channelId: CHANNEL,
+  });
+  const told = textOf((await responseTo(h.fake, asked.responseUrlId)).body);
+  expect(told).toContain('Enable it first');
+  expect(h.fake.messages(channel)).toEqual([]);
+});
