@@ -55,6 +55,40 @@ const codePageSchema = documented(
 );
 const historySchema = documented(historyViewSchema, { id: 'History' });
 
+const EXTEND_MESSAGES = {
+  days: 'a whole number of days from 1 to 365',
+  uses: 'a whole number of uses from 1 to 1000000',
+  body: 'either {"days": n} or {"uses": n}, one of them',
+} as const;
+
+/** One extension a request: days onto the expiry, or uses onto the limit. */
+const extendBodySchema = documented(
+  z.union(
+    [
+      z.strictObject({
+        days: z
+          .number({ error: EXTEND_MESSAGES.days })
+          .int(EXTEND_MESSAGES.days)
+          .min(1, EXTEND_MESSAGES.days)
+          .max(365, EXTEND_MESSAGES.days),
+      }),
+      z.strictObject({
+        uses: z
+          .number({ error: EXTEND_MESSAGES.uses })
+          .int(EXTEND_MESSAGES.uses)
+          .min(1, EXTEND_MESSAGES.uses)
+          .max(1_000_000, EXTEND_MESSAGES.uses),
+      }),
+    ],
+    { error: EXTEND_MESSAGES.body },
+  ),
+  {
+    id: 'CodeExtension',
+    description:
+      'Days count from the expiry while it is ahead, else from now; a code that never expires, or has no usage limit, has nothing to extend (400).',
+  },
+);
+
 const codeParams = z.object({
   code: documented(z.string(), {
     description: "The code; case, '-', '_' and spaces are ignored.",
@@ -133,6 +167,19 @@ const SCHEMAS = {
     response: {
       200: answer('Changed', codeSchema, ETAG_HEADER),
       ...codePathAnswers([409, 412, 413, 415]),
+    },
+  },
+  extend: {
+    operationId: 'extendCode',
+    summary:
+      'Extend a code: days onto its expiry, or uses onto its limit (brings back a used-up or expired code still kept)',
+    tags: ['codes'],
+    security: BEARER,
+    params: codeParams,
+    body: extendBodySchema,
+    response: {
+      200: answer('Extended', codeSchema, ETAG_HEADER),
+      ...codePathAnswers([413, 415]),
     },
   },
   delete: {
@@ -236,6 +283,17 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
       },
     );
 
+    api.post(
+      '/api/v1/codes/:code/extend',
+      { schema: SCHEMAS.extend },
+      async (request: CodeRequest, reply) => {
+        const body = extendBodySchema.safeParse(request.body);
+        if (!body.success) throw extendRefusal(request.body);
+        const code = await codes.extendCode(request.params.code, body.data, API_ACTOR);
+        return withVersion(reply, code.version).send(presentCode(code, code.updatedAt));
+      },
+    );
+
     api.delete(
       '/api/v1/codes/:code',
       { schema: SCHEMAS.delete },
@@ -264,6 +322,17 @@ export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
       },
     );
   });
+}
+
+/** The field at fault when the body names one of days or uses alone, else the body as a whole. */
+function extendRefusal(raw: unknown): CodeError {
+  const names = raw && typeof raw === 'object' ? Object.keys(raw) : [];
+  const [only] = names;
+  const fields =
+    names.length === 1 && (only === 'days' || only === 'uses')
+      ? { [only]: EXTEND_MESSAGES[only] }
+      : { body: EXTEND_MESSAGES.body };
+  return new CodeError('invalid_request', 'The extension is not valid.', fields);
 }
 
 function digest(text: string): Buffer {

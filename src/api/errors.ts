@@ -14,6 +14,7 @@ export const HTTP_STATUS: Record<CodeErrorKind, number> = {
   code_not_found: 404,
   code_expired: 410,
   code_used_up: 410,
+  code_disabled: 403,
   code_taken: 409,
   version_conflict: 412,
   idempotency_key_reused: 422,

@@ -64,6 +64,7 @@ export function answer(description: string, schema: z.ZodType, headers?: HeaderD
 const ERROR_DESCRIPTIONS = {
   400: 'invalid_request',
   401: 'unauthorized: no or a wrong API token (WWW-Authenticate: Bearer)',
+  403: 'code_disabled: the code is disabled (it keeps its counts and expiry until enabled again)',
   404: 'not found',
   409: 'code_taken: another code has that text',
   410: 'code_expired or code_used_up',

@@ -62,7 +62,7 @@ const REDEEM_SCHEMA = {
   body: redeemRequestSchema,
   response: {
     200: answer('Redeemed: the code was used once', redemptionSchema),
-    ...errorAnswers([400, 404, 410, 413, 415, 422, 429, 500, 503], {
+    ...errorAnswers([400, 403, 404, 410, 413, 415, 422, 429, 500, 503], {
       400: 'invalid_request: the body is not JSON, or a field is missing, of the wrong type or unknown (`fields`), or a malformed Idempotency-Key',
       404: 'code_not_found: no such code, or it was deleted',
     }),

@@ -4,6 +4,7 @@ export type CodeErrorKind =
   | 'code_not_found'
   | 'code_expired'
   | 'code_used_up'
+  | 'code_disabled'
   | 'code_taken'
   | 'version_conflict'
   | 'idempotency_key_reused'
@@ -28,6 +29,7 @@ export const DEFAULT_MESSAGES: Record<CodeErrorKind, string> = {
   code_not_found: 'No such installation code.',
   code_expired: 'This installation code has expired.',
   code_used_up: 'This installation code has been used up.',
+  code_disabled: 'This installation code is disabled.',
   code_taken: 'Another installation code is already written this way.',
   version_conflict: 'Someone else changed this code in the meantime. Reload it and try again.',
   idempotency_key_reused:

@@ -4,6 +4,8 @@ type LifetimeFields = Pick<
   InstallCode,
   'expiresAt' | 'usageLimit' | 'usageLimitDelaySeconds' | 'timesUsed' | 'limitReachedAt'
 >;
+/** `enabled` absent counts as enabled (records and callers from before it existed). */
+type StatusFields = LifetimeFields & Partial<Pick<InstallCode, 'enabled'>>;
 type Instants = Partial<
   Pick<InstallCode, 'createdAt' | 'updatedAt' | 'lastUsedAt' | 'lastRefusedAt' | 'limitReachedAt'>
 >;
@@ -36,7 +38,17 @@ export function usableUntil(code: LifetimeFields): number | null {
   return ends.length ? Math.min(...ends) : null;
 }
 
-export function statusAt(code: LifetimeFields & Instants, clock: number): CodeStatus {
+/**
+ * SPEC §1: disabled only while usable otherwise, so an expired or used-up code keeps saying so.
+ * The redemption script refuses in the same order (scripts/redeem.ts).
+ */
+export function statusAt(code: StatusFields & Instants, clock: number): CodeStatus {
+  const status = lifetimeStatusAt(code, clock);
+  const usable = status === 'active' || status === 'grace';
+  return usable && code.enabled === false ? 'disabled' : status;
+}
+
+function lifetimeStatusAt(code: LifetimeFields & Instants, clock: number): CodeStatus {
   const now = codeTime(code, clock);
   const limitEnd = limitEndsAt(code);
   if (
@@ -61,4 +73,28 @@ export function limitReachedAfterChange(code: LifetimeFields, now: number): numb
   const reached = code.usageLimit !== null && code.timesUsed >= code.usageLimit;
   if (!reached) return null;
   return code.limitReachedAt ?? now;
+}
+
+/** What one press of Extend adds: days to the expiry, or uses to the limit. */
+export type Extension = { days: number } | { uses: number };
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The expiry and limit after an extension, or null when there is nothing to extend (a code that
+ * never expires gains no expiry, one without a limit gains none). Days count from the expiry
+ * while it is ahead, else from `now`: an expired code gets the whole extension from today.
+ */
+export function extendedLimits(
+  code: Pick<InstallCode, 'expiresAt' | 'usageLimit'>,
+  extension: Extension,
+  now: number,
+): Pick<InstallCode, 'expiresAt' | 'usageLimit'> | null {
+  if ('days' in extension) {
+    if (code.expiresAt === null) return null;
+    const from = Math.max(code.expiresAt, now);
+    return { expiresAt: from + extension.days * DAY_MS, usageLimit: code.usageLimit };
+  }
+  if (code.usageLimit === null) return null;
+  return { expiresAt: code.expiresAt, usageLimit: code.usageLimit + extension.uses };
 }

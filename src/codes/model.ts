@@ -27,6 +27,8 @@ export interface CodeSettings {
   usernamePrefix: string | null;
   accountId: string | null;
   deviceId: string | null;
+  /** A disabled code is kept, listed and editable, but refused (`code_disabled`) until enabled again. */
+  enabled: boolean;
 }
 
 /** The fields of CodeSettings, in the order a history of changes tells them. */
@@ -40,6 +42,7 @@ export const SETTING_FIELDS: readonly (keyof CodeSettings)[] = [
   'usernamePrefix',
   'accountId',
   'deviceId',
+  'enabled',
 ];
 
 /** What the service keeps beside the settings. */
@@ -59,7 +62,7 @@ export interface CodeBookkeeping {
 
 export type InstallCode = CodeSettings & CodeBookkeeping;
 
-export const CODE_STATUSES = ['active', 'grace', 'used_up', 'expired'] as const;
+export const CODE_STATUSES = ['active', 'grace', 'used_up', 'expired', 'disabled'] as const;
 export type CodeStatus = (typeof CODE_STATUSES)[number];
 
 export function targetOf(code: CodeSettings): string {

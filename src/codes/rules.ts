@@ -44,6 +44,7 @@ export const MESSAGES = {
   usernamePrefix: '1–32 of a-z 0-9 . _ -',
   accountId: '1–64 of A-Z a-z 0-9 . _ @ -',
   deviceId: '1–64 of A-Z a-z 0-9 . _ @ -',
+  enabled: 'true or false',
   unknownField: 'unknown field',
   unknownParameter: 'unknown parameter',
   requiredFor: (action: CodeAction) => `required for action ${action}`,
@@ -80,6 +81,7 @@ export const codeInputSchema = z
     usernamePrefix: text(USERNAME_PREFIX, MESSAGES.usernamePrefix).nullable(),
     accountId: text(ACCOUNT_OR_DEVICE_ID, MESSAGES.accountId).nullable(),
     deviceId: text(ACCOUNT_OR_DEVICE_ID, MESSAGES.deviceId).nullable(),
+    enabled: z.boolean({ error: MESSAGES.enabled }),
   })
   .partial();
 
@@ -203,6 +205,7 @@ export function resolveSettings(
     usageLimitDelaySeconds,
     action,
     ...targets,
+    enabled: pick('enabled') ?? true,
   };
 }
 

@@ -130,8 +130,11 @@ export async function shareCode(
 ) {
   const now = await services.codes.now();
   if (!isUsable(code, now)) {
+    const status = statusAt(code, now);
+    const remedy =
+      status === 'disabled' ? 'Enable it first' : 'Edit or extend it first if it should work again';
     await request.reply({
-      text: `\`${code.code}\` no longer works (${STATUS_LABEL[statusAt(code, now)]}): there is nothing to share. Edit it first if it should work again.`,
+      text: `\`${code.code}\` no longer works (${STATUS_LABEL[status]}): there is nothing to share. ${remedy}.`,
     });
     return;
   }

@@ -267,6 +267,8 @@ const seenSchema = z.object({
   usernamePrefix: z.string().nullable(),
   accountId: z.string().nullable(),
   deviceId: z.string().nullable(),
+  // Saved by editors opened before codes could be disabled: those were enabled.
+  enabled: z.boolean().default(true),
 });
 
 /** The settings part of a code, as `seen` keeps them. */

@@ -32,6 +32,8 @@ export const ACTIONS = {
   /** Share, Show QR and Edit under a confirmation; each button's ID is `code_button.<verb>`. */
   codeButton: /^code_button\.[a-z]+$/,
   muteReminders: 'reminder_mute',
+  /** Disable, Enable and the Extend buttons under a code; each button's ID is `code_life.<verb>`. */
+  codeLifecycle: /^code_life\.[a-z0-9]+$/,
   helpCreate: 'help_create',
   helpList: 'help_list',
   pickCode: 'pick_code',
@@ -65,3 +67,8 @@ export const INPUT = 'value';
 /** What the overflow menu of a code offers; the option value is `verb:recordId`. */
 export const CODE_MENU_VERBS = ['qr', 'edit', 'share', 'history', 'delete'] as const;
 export type CodeMenuVerb = (typeof CODE_MENU_VERBS)[number];
+
+/** What the buttons under a code in the list and the App Home do; the button's value is the record ID. */
+export const LIFECYCLE_VERBS = ['disable', 'enable', 'days7', 'days30', 'uses10'] as const;
+export type LifecycleVerb = (typeof LIFECYCLE_VERBS)[number];
+export const lifecycleButtonId = (verb: LifecycleVerb) => `code_life.${verb}`;

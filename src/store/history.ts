@@ -1,8 +1,16 @@
 /** What the history of a code tells: who did what to it, and when. */
-export type HistoryEventType = 'created' | 'updated' | 'renamed' | 'redeemed' | 'shared';
+export type HistoryEventType =
+  | 'created'
+  | 'updated'
+  | 'renamed'
+  | 'disabled'
+  | 'enabled'
+  | 'extended'
+  | 'redeemed'
+  | 'shared';
 
 /** A value of a code's setting as the history keeps it. */
-export type SettingValue = string | number | null;
+export type SettingValue = string | number | boolean | null;
 
 /** One setting an update changed: its value before and after. */
 export interface SettingChange {

@@ -19,6 +19,7 @@ export const FIELD = {
   usernamePrefix: 'p',
   accountId: 'ac',
   deviceId: 'dv',
+  enabled: 'x',
   timesUsed: 'n',
   lastUsedAt: 'lu',
   lastRefusedAt: 'lx',
@@ -75,12 +76,22 @@ export function toHash(code: StoredFields): { hash: RecordHash; absent: string[]
   const hash: RecordHash = {};
   const absent: string[] = [];
   for (const name of Object.keys(FIELD) as (keyof StoredFields)[]) {
-    const value = name === 'action' ? ACTION_LETTER[code.action] : code[name];
+    const value = storedValue(code, name);
     if (value === null || derivable[name]) absent.push(FIELD[name]);
     else hash[FIELD[name]] = String(value);
   }
   return { hash, absent };
 }
+
+/** The action as its letter; `enabled` as '0' when disabled and absent when enabled (the default). */
+function storedValue(code: StoredFields, name: keyof StoredFields): string | number | null {
+  if (name === 'action') return ACTION_LETTER[code.action];
+  if (name === 'enabled') return code.enabled ? null : DISABLED;
+  return code[name];
+}
+
+/** The stored value of `enabled` for a disabled code; the Lua scripts compare with it. */
+export const DISABLED = '0';
 
 export function fromHash(id: string, hash: RecordHash): InstallCode | null {
   const code = hash[FIELD.code];
@@ -103,6 +114,7 @@ export function fromHash(id: string, hash: RecordHash): InstallCode | null {
     action,
     ...texts,
     ...numbers,
+    enabled: hash[FIELD.enabled] !== DISABLED,
     timesUsed: numbers.timesUsed ?? 0,
     createdAt,
     createdBy,

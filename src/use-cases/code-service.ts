@@ -1,6 +1,13 @@
 import { codeName, normalizeCode } from '../codes/code-text.js';
 import { CodeError, codeError, type FieldErrors } from '../codes/errors.js';
-import { codeTime, limitReachedAfterChange, removalAt, statusAt } from '../codes/lifetime.js';
+import {
+  codeTime,
+  type Extension,
+  extendedLimits,
+  limitReachedAfterChange,
+  removalAt,
+  statusAt,
+} from '../codes/lifetime.js';
 import {
   type Actor,
   API_ACTOR,
@@ -14,7 +21,7 @@ import { validateCode } from '../codes/rules.js';
 import { CodeIndex, idOfMember, indexMember } from '../store/code-index.js';
 import { CodeRecords, type Removal } from '../store/code-records.js';
 import type { RedisClient } from '../store/connection.js';
-import type { HistoryEvent } from '../store/history.js';
+import type { HistoryEvent, HistoryEventType } from '../store/history.js';
 import type { Keys } from '../store/keys.js';
 import { type RedeemRequest, type Redemption, Redemptions } from '../store/redemptions.js';
 import {
@@ -164,7 +171,30 @@ export class CodeService {
     options: WriteOptions = {},
   ): Promise<InstallCode> {
     const updated = await this.withinBudget(options.budget, async (budget) =>
-      this.update(await this.resolve(target), raw, actor, options, budget),
+      this.update(await this.resolve(target), () => raw, actor, options, budget),
+    );
+    this.changed({ id: updated.id, kind: 'updated', by: actor, at: updated.updatedAt });
+    return updated;
+  }
+
+  /**
+   * Adds days to a code's expiry or uses to its limit (lifetime.ts: extendedLimits), computed
+   * from the code as it stands at the write, in the same compare-and-set as any change; a used-up
+   * or expired code that is still kept comes back, and its TTL follows.
+   */
+  async extendCode(
+    target: InstallCode | string,
+    extension: Extension,
+    actor: Actor,
+  ): Promise<InstallCode> {
+    const updated = await this.withinBudget(undefined, async (budget) =>
+      this.update(
+        await this.resolve(target),
+        (latest, at) => extensionInput(latest, extension, at),
+        actor,
+        { eventType: 'extended' },
+        budget,
+      ),
     );
     this.changed({ id: updated.id, kind: 'updated', by: actor, at: updated.updatedAt });
     return updated;
@@ -292,11 +322,12 @@ export class CodeService {
     }
   }
 
+  /** `rawOf` gives the change as input, from the code as last read and its time. */
   private async update(
     current: InstallCode,
-    raw: unknown,
+    rawOf: (latest: InstallCode, at: number) => unknown,
     actor: Actor,
-    { expectedVersion, knownErrors }: WriteOptions,
+    { expectedVersion, knownErrors, eventType }: WriteOptions & { eventType?: HistoryEventType },
     budget: Budget,
   ): Promise<InstallCode> {
     const now = await this.clock.now();
@@ -306,8 +337,9 @@ export class CodeService {
         throw codeError('version_conflict');
       }
       const at = codeTime(latest, now);
-      const updated = applySettings(latest, validateCode(raw, latest, at, knownErrors), actor, at);
-      const event = changeEvent(latest, updated, actor, at);
+      const settings = validateCode(rawOf(latest, at), latest, at, knownErrors);
+      const updated = applySettings(latest, settings, actor, at);
+      const event = changeEvent(latest, updated, actor, at, eventType);
       const outcome = await this.records.update(
         latest,
         updated,
@@ -395,6 +427,7 @@ function changeEvent(
   after: InstallCode,
   actor: Actor,
   at: number,
+  eventType?: HistoryEventType,
 ): HistoryEvent {
   const changed = (Object.keys(after) as (keyof InstallCode)[]).filter(
     (name) => !['updatedAt', 'updatedBy', 'version'].includes(name) && before[name] !== after[name],
@@ -405,10 +438,33 @@ function changeEvent(
     from: before[field],
     to: after[field],
   }));
-  if (normalizeCode(before.code) === normalizeCode(after.code)) {
-    return { at, by: actor, type: 'updated', changed, changes };
+  const renamed = normalizeCode(before.code) !== normalizeCode(after.code);
+  const type = eventType ?? typeOfChange(before, after, renamed);
+  const names = renamed ? { from: before.code, to: after.code } : {};
+  return { at, by: actor, type, changed, changes, ...names };
+}
+
+/** Disabling or enabling is told as such, whatever else changed with it; then a rename. */
+function typeOfChange(before: InstallCode, after: InstallCode, renamed: boolean): HistoryEventType {
+  if (before.enabled !== after.enabled) return after.enabled ? 'enabled' : 'disabled';
+  return renamed ? 'renamed' : 'updated';
+}
+
+/** An extension as the input of an update: refused with the field's message when there is nothing to extend. */
+function extensionInput(code: InstallCode, extension: Extension, now: number): unknown {
+  const limits = extendedLimits(code, extension, now);
+  if (!limits) {
+    const [field, message] =
+      'days' in extension
+        ? ['days', 'this code never expires: there is no expiry to extend']
+        : ['uses', 'this code has no usage limit: there are no uses to add'];
+    const sentence = `${message.charAt(0).toUpperCase()}${message.slice(1)}.`;
+    throw new CodeError('invalid_request', sentence, { [field]: message });
   }
-  return { at, by: actor, type: 'renamed', changed, changes, from: before.code, to: after.code };
+  return {
+    expiresAt: limits.expiresAt === null ? null : new Date(limits.expiresAt).toISOString(),
+    usageLimit: limits.usageLimit,
+  };
 }
 
 /** Still usable now, and expiring before `before`. */

@@ -17,6 +17,7 @@ const EDITABLE_FIELDS = [
   'usernamePrefix',
   'accountId',
   'deviceId',
+  'enabled',
 ];
 
 /** A code as the API answers it (SPEC §1, §3). */

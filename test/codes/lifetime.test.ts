@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  extendedLimits,
   limitEndsAt,
   limitReachedAfterChange,
   removalAt,
@@ -296,5 +297,61 @@ describe('limitReachedAfterChange', () => {
     const raised = code({ usageLimit: 10, timesUsed: 5, limitReachedAt: T0 });
     const after = { ...raised, limitReachedAt: limitReachedAfterChange(raised, T0 + HOUR) };
     expect(statusAt(after, T0 + HOUR)).toBe('active');
+  });
+});
+
+describe('statusAt of a disabled code', () => {
+  it('is disabled while it could be used otherwise (active or in its delay)', () => {
+    expect(statusAt(code({ enabled: false }), T0)).toBe('disabled');
+    const inDelay = code({
+      enabled: false,
+      usageLimit: 1,
+      usageLimitDelaySeconds: 3600,
+      timesUsed: 1,
+      limitReachedAt: T0,
+    });
+    expect(statusAt(inDelay, T0 + MINUTE)).toBe('disabled');
+    expect(statusAt({ ...inDelay, enabled: true }, T0 + MINUTE)).toBe('grace');
+  });
+
+  it('stays expired or used up: those say more than disabled', () => {
+    expect(statusAt(code({ enabled: false, expiresAt: T0 }), T0)).toBe('expired');
+    const usedUp = code({ enabled: false, usageLimit: 1, timesUsed: 1, limitReachedAt: T0 });
+    expect(statusAt(usedUp, T0)).toBe('used_up');
+  });
+
+  it('changes neither when it stops being usable nor when Redis removes it', () => {
+    const dated = code({ expiresAt: T0 + DAY });
+    const disabled = code({ expiresAt: T0 + DAY, enabled: false });
+    expect(removalAt(disabled, RETENTION)).toBe(removalAt(dated, RETENTION));
+    expect(usableUntil(disabled)).toBe(T0 + DAY);
+  });
+});
+
+describe('extendedLimits', () => {
+  it('adds days to an expiry still ahead', () => {
+    expect(extendedLimits({ expiresAt: T0 + DAY, usageLimit: 3 }, { days: 7 }, T0)).toEqual({
+      expiresAt: T0 + 8 * DAY,
+      usageLimit: 3,
+    });
+  });
+
+  it('counts days from now once the expiry has passed', () => {
+    expect(extendedLimits({ expiresAt: T0 - DAY, usageLimit: null }, { days: 30 }, T0)).toEqual({
+      expiresAt: T0 + 30 * DAY,
+      usageLimit: null,
+    });
+  });
+
+  it('adds uses to the limit', () => {
+    expect(extendedLimits({ expiresAt: null, usageLimit: 5 }, { uses: 10 }, T0)).toEqual({
+      expiresAt: null,
+      usageLimit: 15,
+    });
+  });
+
+  it('has nothing to extend on a code that never expires or has no limit', () => {
+    expect(extendedLimits({ expiresAt: null, usageLimit: 5 }, { days: 7 }, T0)).toBeNull();
+    expect(extendedLimits({ expiresAt: T0 + DAY, usageLimit: null }, { uses: 10 }, T0)).toBeNull();
   });
 });

@@ -69,6 +69,7 @@ const current: CodeSettings = {
   usernamePrefix: 'acme-',
   accountId: null,
   deviceId: null,
+  enabled: true,
 };
 
 describe('parseCodeInput', () => {
@@ -388,6 +389,7 @@ describe('resolveSettings when creating', () => {
       usernamePrefix: null,
       accountId: 'acct-42',
       deviceId: null,
+      enabled: true,
     });
   });
 
@@ -411,6 +413,7 @@ describe('resolveSettings when creating', () => {
       usernamePrefix: 'acme-',
       accountId: null,
       deviceId: null,
+      enabled: true,
     });
   });
 

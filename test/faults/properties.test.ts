@@ -366,6 +366,7 @@ describe('resolveSettings', () => {
       usernamePrefix: nullable(fc.constantFrom('old-')),
       accountId: nullable(fc.constantFrom('old-acct')),
       deviceId: nullable(fc.constantFrom('old-dev')),
+      enabled: fc.boolean(),
     }),
     { nil: null },
   );

@@ -12,7 +12,8 @@ import { redeemBody, startTestService, type TestService } from '../support/servi
  * Redis's clock does. Random codes (limits, delays, expiries) are redeemed a random number of
  * times while Redis's clock steps forward and back by up to two days between redemptions. Before
  * each redemption the code is read and its status computed at Redis's TIME; the redemption's
- * answer must be the one that status calls for. After each: `timesUsed` is the number of 200s,
+ * answer must be the one that status calls for. Between redemptions the code is disabled or
+ * enabled at random: disabled refuses (403) only while the code is usable otherwise, and counts nothing. After each: `timesUsed` is the number of 200s,
  * never above a hard limit, and the code's time (its latest recorded instant) never goes back.
  */
 
@@ -64,6 +65,8 @@ const scenario = fc
     expiresInMinutes: fc.option(fc.integer({ min: 1, max: 120 }), { nil: null }),
     /** Before each redemption, the clock steps to a new shift or stays. */
     steps: fc.array(fc.option(clockShift, { nil: null }), { minLength: 1, maxLength: 8 }),
+    /** Before each redemption, the code is enabled (true) or disabled (false) over the API. */
+    enabledAt: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
   })
   .map((s) => ({ ...s, delaySeconds: s.usageLimit === null ? null : s.delaySeconds }));
 
@@ -78,6 +81,8 @@ function expectedOutcome(status: ReturnType<typeof statusAt>): Outcome {
       return { status: 410, error: 'code_used_up' };
     case 'expired':
       return { status: 410, error: 'code_expired' };
+    case 'disabled':
+      return { status: 403, error: 'code_disabled' };
   }
 }
 
@@ -104,7 +109,7 @@ it('the redemption script answers what statusAt says, and the count holds, as th
   await fc.assert(
     fc.asyncProperty(
       scenario,
-      async ({ startShift, usageLimit, delaySeconds, expiresInMinutes, steps }) => {
+      async ({ startShift, usageLimit, delaySeconds, expiresInMinutes, steps, enabledAt }) => {
         await stepTo(startShift);
         const createdNear = await redisTimeMs(client);
         const created = await service.call('POST', '/api/v1/codes', {
@@ -126,8 +131,12 @@ it('the redemption script answers what statusAt says, and the count holds, as th
         let refused = false;
         let latest = codeTime(await service.codes.getCode(name), 0);
         const trail: unknown[] = [];
-        for (const next of steps) {
+        for (const [i, next] of steps.entries()) {
           if (next !== null) await stepTo(next);
+          const toggled = await service.call('PATCH', `/api/v1/codes/${name}`, {
+            body: { enabled: enabledAt[i] },
+          });
+          expect(toggled.status, JSON.stringify(toggled.body)).toBe(200);
           let code = await service.codes.getCode(name);
           let now = await redisTimeMs(client);
           // Away from boundaries: nudge the clock forward until the status cannot change meanwhile.
@@ -139,7 +148,14 @@ it('the redemption script answers what statusAt says, and the count holds, as th
           expect(nearBoundary(code, now), JSON.stringify({ code, now, trail })).toBe(false);
           const status = statusAt(code, now);
           const outcome = await redeem(name);
-          trail.push({ shift, now, codeTime: codeTime(code, now), status, outcome });
+          trail.push({
+            shift,
+            now,
+            codeTime: codeTime(code, now),
+            enabled: code.enabled,
+            status,
+            outcome,
+          });
 
           const context = JSON.stringify({ code, trail });
           expect(outcome, context).toEqual(expectedOutcome(status));
@@ -171,6 +187,7 @@ it('the redemption script answers what statusAt says, and the count holds, as th
             delaySeconds: null,
             expiresInMinutes: 1,
             steps: [null, 62 * SECOND],
+            enabledAt: [true, true, true, true, true, true, true, true],
           },
         ],
         [
@@ -180,6 +197,18 @@ it('the redemption script answers what statusAt says, and the count holds, as th
             delaySeconds: 60,
             expiresInMinutes: 5,
             steps: [null, 3 * MINUTE, 6 * MINUTE],
+            enabledAt: [true, true, true, true, true, true, true, true],
+          },
+        ],
+        // Disabled while usable, then expired while disabled: expiry names the refusal.
+        [
+          {
+            startShift: 0,
+            usageLimit: null,
+            delaySeconds: null,
+            expiresInMinutes: 5,
+            steps: [null, null, 6 * MINUTE, null],
+            enabledAt: [false, true, false, true, true, true, true, true],
           },
         ],
       ],

@@ -53,6 +53,7 @@ function makeCode(overrides: Partial<InstallCode> = {}): InstallCode {
     usernamePrefix: 'acme-',
     accountId: null,
     deviceId: null,
+    enabled: true,
     timesUsed: 3,
     lastUsedAt: NOW - DAY,
     lastRefusedAt: null,
@@ -372,6 +373,7 @@ describe('inputOf', () => {
       usernamePrefix: null,
       accountId: null,
       deviceId: 'dev_1',
+      enabled: true,
     });
   });
 });

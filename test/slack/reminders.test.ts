@@ -90,18 +90,36 @@ it('reminds the creator and the card’s channel before expiry and at it, once e
   expect(remindersOf(code.code, team)).toHaveLength(2);
 });
 
-it('reminds when the limit is reached', async () => {
+it('reminds when the limit is reached, with Extend and Disable at hand', async () => {
   const [service] = running as [TestService];
   const code = await createCode(service, {
     usageLimit: 1,
     expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
   });
-  expect(
-    (await service.call('POST', '/api/v1/redeem', { body: redeemBody(code.code) })).status,
-  ).toBe(200);
+  const redeemed = await service.call('POST', '/api/v1/redeem', { body: redeemBody(code.code) });
+  expect(redeemed.status).toBe(200);
   await soon(() =>
     expect(texts(remindersOf(code.code))).toEqual([expect.stringContaining('usage limit')]),
   );
+  const reminder = remindersOf(code.code)[0] as FakeSlackCall;
+  const actions = JSON.stringify(reminder.args.blocks);
+  for (const id of ['code_life.disable', 'code_life.days7', 'code_life.uses10', 'reminder_mute']) {
+    expect(actions).toContain(id);
+  }
+  // +10 uses from the reminder: the code works again.
+  const slack = slackSender({ baseUrl: service.url, signingSecret: SIGNING_SECRET, fake });
+  await slack.blockAction({
+    userId: STAFF,
+    actionId: 'code_life.uses10',
+    blockId: 'reminder_actions',
+    value: code.id,
+    channelId: `D${STAFF}`,
+    messageTs: String(reminder.result?.ts),
+  });
+  await soon(async () => expect((await service.codes.getById(code.id)).usageLimit).toBe(11));
+  expect(
+    (await service.call('POST', '/api/v1/redeem', { body: redeemBody(code.code) })).status,
+  ).toBe(200);
 });
 
 it('sends nothing more once someone muted the code’s reminders', async () => {

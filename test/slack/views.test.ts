@@ -82,6 +82,7 @@ function makeCode(overrides: Partial<InstallCode> = {}): InstallCode {
     usernamePrefix: 'acme-',
     accountId: null,
     deviceId: null,
+    enabled: true,
     timesUsed: 3,
     lastUsedAt: NOW - HOUR,
     lastRefusedAt: null,

@@ -3,7 +3,7 @@ import { CODE_STATUSES, type CodeStatus, type InstallCode } from '../../codes/mo
 import type { HomeChoice } from '../../store/home-views.js';
 import type { RemovalRequest } from '../../store/removal-requests.js';
 import { ACTIONS } from '../ids.js';
-import { codeMenu, codeSection } from './code-card.js';
+import { codeMenu, codeSection, lifecycleButtons } from './code-card.js';
 import { buildPendingRemoval } from './deletion.js';
 import { escapeMrkdwn, mrkdwn, plain, STATUS_LABEL, slackDate } from './format.js';
 
@@ -60,6 +60,7 @@ export function buildDashboard(input: DashboardInput): HomeView {
     blocks.push(
       { type: 'divider' },
       codeSection(code, input.now, codeMenu(code, ['qr', 'edit', 'share', 'history', 'delete'])),
+      lifecycleButtons(code),
     );
   }
   const paging = pagingOf(choice, input.nextCursor);
@@ -105,6 +106,7 @@ const STATUS_TEXT: Record<(typeof CODE_STATUSES)[number], string> = {
   grace: 'Limit reached, in its delay',
   used_up: 'Used up',
   expired: 'Expired',
+  disabled: 'Disabled',
 };
 
 function scopeButton(scope: HomeChoice['scope'], label: string, choice: HomeChoice) {

@@ -113,7 +113,7 @@ function endedCard(input: ChannelCardInput): ChannelCard {
     blocks: [
       { type: 'header', text: plain(title) },
       mrkdwn(`:no_entry: *This installation code no longer works.* ${endedBecause(input)}`),
-      askLine(input.sharedBy, removal ? removal.by : null),
+      askLine(input.sharedBy, removal ? removal.by : disabledBy(code, input.now)),
     ],
   };
 }
@@ -123,8 +123,17 @@ function endedBecause({ code, now, removal }: ChannelCardInput): string {
     if (!removal) return 'It was removed.';
     return `It was removed by ${person(removal.by)} on ${slackDate(removal.at)}.`;
   }
-  if (statusAt(code, now) === 'expired') return `It expired on ${slackDate(code.expiresAt)}.`;
+  const status = statusAt(code, now);
+  if (status === 'disabled') {
+    return `Disabled by ${person(code.updatedBy)} on ${slackDate(code.updatedAt)}.`;
+  }
+  if (status === 'expired') return `It expired on ${slackDate(code.expiresAt)}.`;
   return `It was used up on ${slackDate(usableUntil(code))}.`;
+}
+
+/** Who disabled the code (its latest change), to ask about it: none while it is not disabled. */
+function disabledBy(code: InstallCode | null, now: number): string | null {
+  return code && statusAt(code, now) === 'disabled' ? code.updatedBy : null;
 }
 
 function askLine(sharedBy: string, alsoAsk: string | null = null): KnownBlock {

@@ -1,7 +1,7 @@
-import type { Overflow, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, Overflow, SectionBlock } from '@slack/types';
 import { statusAt } from '../../codes/lifetime.js';
 import type { InstallCode } from '../../codes/model.js';
-import { ACTIONS, type CodeMenuVerb } from '../ids.js';
+import { ACTIONS, type CodeMenuVerb, type LifecycleVerb, lifecycleButtonId } from '../ids.js';
 import {
   ACTION_LABEL,
   clip,
@@ -30,6 +30,38 @@ export function codeMenu(code: InstallCode, verbs: readonly CodeMenuVerb[]): Ove
       text: { type: 'plain_text', text: MENU_LABELS[verb] },
       value: `${verb}:${code.id}`,
     })),
+  };
+}
+
+const LIFECYCLE_LABELS: Record<LifecycleVerb, string> = {
+  disable: 'Disable',
+  enable: 'Enable',
+  days7: '+7 days',
+  days30: '+30 days',
+  uses10: '+10 uses',
+};
+
+/**
+ * The buttons under a code: Disable or Enable, and one press to extend it. The overflow menu
+ * holds Slack's most (5 options) already, and these are what staff reach for when a code is
+ * about to stop working, so they stay in sight. A code that never expires gets no day buttons,
+ * one without a limit no "+10 uses": there is nothing to extend.
+ */
+export function lifecycleButtons(code: InstallCode): ActionsBlock {
+  const verbs: LifecycleVerb[] = [code.enabled ? 'disable' : 'enable'];
+  if (code.expiresAt !== null) verbs.push('days7', 'days30');
+  if (code.usageLimit !== null) verbs.push('uses10');
+  return {
+    type: 'actions',
+    block_id: `code_life:${code.id}`,
+    elements: verbs.map(
+      (verb): Button => ({
+        type: 'button',
+        action_id: lifecycleButtonId(verb),
+        text: { type: 'plain_text', text: LIFECYCLE_LABELS[verb] },
+        value: code.id,
+      }),
+    ),
   };
 }
 

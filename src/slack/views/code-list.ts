@@ -1,7 +1,7 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { InstallCode } from '../../codes/model.js';
 import { ACTIONS } from '../ids.js';
-import { codeMenu, codeSection } from './code-card.js';
+import { codeMenu, codeSection, lifecycleButtons } from './code-card.js';
 import { clip, escapeUserText } from './format.js';
 
 export const LIST_PAGE_SIZE = 10;
@@ -132,6 +132,7 @@ export function buildCodeList(
     blocks.push(
       { type: 'divider' },
       codeSection(code, now, codeMenu(code, ['qr', 'edit', 'share', 'history', 'delete'])),
+      lifecycleButtons(code),
     );
   }
   const navigation: ActionsBlock = { type: 'actions', block_id: 'list_navigation', elements: [] };

@@ -14,6 +14,7 @@ export const STATUS_LABEL: Record<CodeStatus, string> = {
   grace: ':large_yellow_circle: limit reached, in its delay',
   used_up: ':red_circle: used up',
   expired: ':black_circle: expired',
+  disabled: ':no_entry_sign: disabled',
 };
 
 export const ACTION_LABEL = {

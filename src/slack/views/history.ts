@@ -27,6 +27,7 @@ const FIELD_LABEL: Record<string, string> = {
   deviceId: 'device ID',
   limitReachedAt: 'limit reached',
   timesUsed: 'times used',
+  enabled: 'enabled',
 };
 
 const label = (field: string) => FIELD_LABEL[field] ?? escapeUserText(field);
@@ -73,10 +74,28 @@ function deviceText(event: HistoryEvent): string {
   return `\`${escapeMrkdwn(event.deviceId ?? '')}\`${name}${model}${account}`;
 }
 
+/** Disabled or enabled, with what else the same change did (the flag itself is the verb). */
+function toggleText(verb: string) {
+  return (event: HistoryEvent) => {
+    const others = (event.changes ?? []).filter((c) => c.field !== 'enabled');
+    return others.length
+      ? `${verb} it, and changed ${others.map(changeText).join('; ')}`
+      : `${verb} it`;
+  };
+}
+
+function extendText(event: HistoryEvent): string {
+  const changes = event.changes ?? [];
+  return changes.length ? `extended its ${changes.map(changeText).join('; ')}` : 'extended it';
+}
+
 const EVENT_TEXT: Record<HistoryEvent['type'], (event: HistoryEvent) => string> = {
   created: () => 'created it',
   updated: updateText,
   renamed: renameText,
+  disabled: toggleText('disabled'),
+  enabled: toggleText('enabled'),
+  extended: extendText,
   redeemed: (e) => `used it: device ${deviceText(e)}`,
   shared: (e) => `shared it in <#${e.channel}>`,
 };

@@ -3,6 +3,7 @@ import { limitEndsAt, statusAt } from '../../codes/lifetime.js';
 import type { InstallCode } from '../../codes/model.js';
 import type { Reminder } from '../../store/reminders.js';
 import { ACTIONS } from '../ids.js';
+import { lifecycleButtons } from './code-card.js';
 import { clip, escapeMrkdwn, mrkdwn, plain, slackDate } from './format.js';
 
 /** What a reminder says, and the buttons that act on it. */
@@ -23,6 +24,8 @@ export function buildReminder(
         type: 'actions',
         block_id: 'reminder_actions',
         elements: [
+          // Extend (+7 days, +30 days, +10 uses) and Disable, as under a code in the list.
+          ...lifecycleButtons(code).elements,
           {
             type: 'button',
             action_id: ACTIONS.muteReminders,

@@ -1,4 +1,4 @@
-import { ACTION_LETTER as ACT, FIELD as F } from '../record.js';
+import { ACTION_LETTER as ACT, DISABLED, FIELD as F } from '../record.js';
 import { defineScript } from './define.js';
 import { LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from './lua.js';
 
@@ -16,18 +16,19 @@ import { LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from 
  *       accountNumber '' on the first run; a drawn number when the action creates an account
  *       attempt       this request's own ID: a replay for another request marks the answer shared
  * Returns  {'ok', answer, removal ('' = unchanged)} | {'replay', answer} | {'too_late'}
- *        | {'code_not_found'} | {'code_expired'} | {'code_used_up'}
+ *        | {'code_not_found'} | {'code_expired'} | {'code_used_up'} | {'code_disabled'}
  *        | {'need_account_number', usernamePrefix}
  *
  * An answer kept under the key counts only for the same incarnation of the record (its creation
  * instant): a code deleted and made again under its name starts afresh. Every check comes before
  * the first write, so a refusal (OOM, READONLY) never leaves half a redemption. A refusal as
  * expired or used up notes its instant (lastRefusedAt), which the code's time never goes back before.
+ * A disabled code is refused only while usable otherwise (as statusAt), and writes nothing.
  */
 export const redeemScript = defineScript<
   | ['ok', string, string]
   | ['replay', string]
-  | ['too_late' | 'code_not_found' | 'code_expired' | 'code_used_up']
+  | ['too_late' | 'code_not_found' | 'code_expired' | 'code_used_up' | 'code_disabled']
   | ['need_account_number', string]
 >()({
   name: 'icRedeem',
@@ -49,7 +50,8 @@ export const redeemScript = defineScript<
   lua: `${NORMALIZE}${REDIS_TIME}${LATEST_INSTANT}${PUSH_CAPPED}
 local f = redis.call('HMGET', record, '${F.code}', '${F.expiresAt}', '${F.usageLimit}',
   '${F.usageLimitDelaySeconds}', '${F.timesUsed}', '${F.limitReachedAt}', '${F.action}',
-  '${F.usernamePrefix}', '${F.accountId}', '${F.deviceId}', '${F.createdAt}', '${F.lastUsedAt}')
+  '${F.usernamePrefix}', '${F.accountId}', '${F.deviceId}', '${F.createdAt}', '${F.lastUsedAt}',
+  '${F.enabled}')
 if not f[1] or normalize(f[1]) ~= name then return {'code_not_found'} end
 local kept = redis.call('GET', idempotency)
 local keptAnswer = kept and cjson.decode(kept)
@@ -81,6 +83,7 @@ if expiresAt and now >= expiresAt and (not limitEnd or expiresAt <= limitEnd) th
   return refuse('code_expired')
 end
 if limitEnd and now >= limitEnd then return refuse('code_used_up') end
+if f[13] == '${DISABLED}' then return {'code_disabled'} end
 local action, accountId, deviceId = f[7], cjson.null, deviceId
 if action == '${ACT.create_account_and_device}' then
   if accountNumber == '' then return {'need_account_number', f[8]} end

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { InstallCode } from '../../../codes/model.js';
 import {
   openEditor,
   replyWithHistory,
@@ -6,10 +7,17 @@ import {
   sendQrToRequester,
 } from '../../code-actions.js';
 import { askToDelete, decideRequest, removeOrRequest } from '../../deletion.js';
-import { ACTIONS, CODE_MENU_VERBS, type CodeMenuVerb } from '../../ids.js';
+import {
+  ACTIONS,
+  CODE_MENU_VERBS,
+  type CodeMenuVerb,
+  LIFECYCLE_VERBS,
+  type LifecycleVerb,
+} from '../../ids.js';
 import { MalformedPayload } from '../../payload.js';
 import { OUTSIDER_MESSAGE, roleOf } from '../../roles.js';
 import { decodePosition } from '../../views/code-list.js';
+import { escapeMrkdwn, slackDate } from '../../views/format.js';
 import { buildShareModal } from '../../views/share-modal.js';
 import { answerFailures, type ListenerDeps, requestFrom } from '../context.js';
 import { staffOnly } from '../guards.js';
@@ -61,6 +69,57 @@ function codeMenu(deps: ListenerDeps) {
       }
     });
   };
+}
+
+/** The verb of a lifecycle button, from its action ID `code_life.<verb>`. */
+function lifecycleVerbOf(args: ActionArgs): LifecycleVerb {
+  const verb = (args.action as { action_id: string }).action_id.split('.')[1];
+  if (!LIFECYCLE_VERBS.includes(verb as LifecycleVerb)) {
+    throw new MalformedPayload('the button was not one of ours');
+  }
+  return verb as LifecycleVerb;
+}
+
+const EXTENSIONS = {
+  days7: { days: 7 },
+  days30: { days: 30 },
+  uses10: { uses: 10 },
+} as const;
+
+/**
+ * Disable, Enable, +7 days, +30 days or +10 uses under a code in the list or the App Home: one
+ * press changes it (the cards, the Home and the history follow through the service), and the
+ * person is told what it is now.
+ */
+function lifecycle(deps: ListenerDeps) {
+  const { codes } = deps.services;
+  return async (args: ActionArgs) => {
+    await args.ack();
+    const request = requestOf(args);
+    await answerFailures(deps, request, async () => {
+      const verb = lifecycleVerbOf(args);
+      const code = await codes.getById(actionValue(args));
+      const changed =
+        verb === 'disable' || verb === 'enable'
+          ? await codes.updateCode(code, { enabled: verb === 'enable' }, request.userId)
+          : await codes.extendCode(code, EXTENSIONS[verb], request.userId);
+      await request.reply({ text: lifecycleText(verb, changed) });
+    });
+  };
+}
+
+function lifecycleText(verb: LifecycleVerb, code: InstallCode): string {
+  const name = `\`${escapeMrkdwn(code.code)}\``;
+  switch (verb) {
+    case 'disable':
+      return `Disabled ${name}: it is refused until enabled again, and its shared cards no longer show it.`;
+    case 'enable':
+      return `Enabled ${name} again.`;
+    case 'uses10':
+      return `Extended ${name}: it can now be used ${code.usageLimit} times in all (${code.timesUsed} so far).`;
+    default:
+      return `Extended ${name}: it now expires ${slackDate(code.expiresAt)}.`;
+  }
 }
 
 function listPage(deps: ListenerDeps) {
@@ -123,6 +182,7 @@ function decide(deps: ListenerDeps, remove: boolean) {
 export function registerCodeActions(app: App, deps: ListenerDeps) {
   app.action(ACTIONS.codeMenu, staffOnly(deps), codeMenu(deps));
   app.action(ACTIONS.codeButton, staffOnly(deps), codeMenu(deps));
+  app.action(ACTIONS.codeLifecycle, staffOnly(deps), lifecycle(deps));
   app.action(ACTIONS.listPrevious, staffOnly(deps), listPage(deps));
   app.action(ACTIONS.listNext, staffOnly(deps), listPage(deps));
   app.action(ACTIONS.homeCreate, staffOnly(deps), async (args: ActionArgs) => {
