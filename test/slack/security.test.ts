@@ -209,18 +209,20 @@ describe('request verification', () => {
 
 describe('retried deliveries', () => {
   it('app_home_opened delivered twice with one event_id publishes once', async () => {
-    const first = await slack.event(homeEvent(STAFF), { eventId: 'EvHOME0001' });
+    // The admin's Home (others' open Homes are republished in the background after clean-ups).
+    const toAdmin = (c: { args: Record<string, unknown> }) => c.args.user_id === ADMIN;
+    const first = await slack.event(homeEvent(ADMIN), { eventId: 'EvHOME0001' });
     expect(first.status).toBe(200);
-    await h.fake.waitForCall('views.publish');
-    const again = await slack.event(homeEvent(STAFF), { eventId: 'EvHOME0001', retryNum: 1 });
+    await h.fake.waitForCall('views.publish', toAdmin);
+    const again = await slack.event(homeEvent(ADMIN), { eventId: 'EvHOME0001', retryNum: 1 });
     expect(again.status).toBe(200);
     await settle();
-    expect(h.fake.callsTo('views.publish')).toHaveLength(1);
+    expect(h.fake.callsTo('views.publish').filter(toAdmin)).toHaveLength(1);
 
     // Another event is another opening: it is published.
-    await slack.event(homeEvent(STAFF), { eventId: 'EvHOME0002' });
+    await slack.event(homeEvent(ADMIN), { eventId: 'EvHOME0002' });
     await settle();
-    expect(h.fake.callsTo('views.publish')).toHaveLength(2);
+    expect(h.fake.callsTo('views.publish').filter(toAdmin)).toHaveLength(2);
   });
 
   it('a retried “share” posts once and notes one share', async () => {
