@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import {
@@ -20,6 +19,7 @@ import {
   isStatus,
   OUTSIDER_HOME,
 } from './views/app-home.js';
+import { shownDigest } from './web-api.js';
 
 /** The schedule's task that republishes the open App Homes. */
 export const HOME_TASK = 'home';
@@ -94,7 +94,7 @@ export class AppHome {
   ): Promise<void> {
     const choice = await this.homes.choiceOf(userId);
     const view = buildDashboard(await this.contentOf(userId, choice, now, lists));
-    const digest = createHash('sha256').update(JSON.stringify(view)).digest('base64url');
+    const digest = shownDigest(view);
     if (!force && (await this.homes.shown(userId)) === digest) return;
     await this.client.views.publish({ user_id: userId, view });
     await this.homes.setShown(userId, digest);

@@ -18,6 +18,7 @@ import { buildCodeList, LIST_PAGE_SIZE, type ListPosition } from './views/code-l
 import { buildEditorModal } from './views/editor-modal.js';
 import { STATUS_LABEL } from './views/format.js';
 import { buildHistory } from './views/history.js';
+import { slackErrorOf } from './web-api.js';
 
 /** A message back to the person who asked: ephemeral in the conversation, or a DM from the App Home. */
 export interface ReplyMessage {
@@ -141,7 +142,7 @@ export async function shareCode(
   try {
     await services.cards.share(code, channelId, request.userId);
   } catch (error) {
-    const slackError = (error as { data?: { error?: string } }).data?.error;
+    const slackError = slackErrorOf(error);
     if (slackError === 'not_in_channel' || slackError === 'channel_not_found') {
       await request.reply({
         text: `I can't post in <#${channelId}>. Invite me there first: \`/invite @installcode\`.`,

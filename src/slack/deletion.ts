@@ -14,6 +14,7 @@ import {
   removalOutcomeText,
 } from './views/deletion.js';
 import { slackDate } from './views/format.js';
+import { directMessage } from './web-api.js';
 
 /**
  * Removing a code: an admin removes; a staff member asks the admins (with an optional reason),
@@ -211,7 +212,7 @@ async function announceDecision(
   await services.home.changed();
   const told = await Promise.allSettled([
     updateCopies(client, decided, decided.copies),
-    directMessage(client, decided.requestedBy, removalOutcomeForRequester(decided)),
+    directMessage(client, decided.requestedBy, { text: removalOutcomeForRequester(decided) }),
   ]);
   const failed = told.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -258,9 +259,4 @@ function tellPresser(press: DecisionPress, text: string) {
   return press.client.chat
     .postEphemeral({ channel: press.message.channel, user: press.userId, text })
     .then(() => undefined);
-}
-
-async function directMessage(client: WebClient, userId: string, text: string) {
-  const dm = await client.conversations.open({ users: userId });
-  if (dm.channel?.id) await client.chat.postMessage({ channel: dm.channel.id, text });
 }

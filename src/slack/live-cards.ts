@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import { usableUntil } from '../codes/lifetime.js';
 import type { InstallCode } from '../codes/model.js';
@@ -8,6 +7,7 @@ import type { Schedule } from '../store/schedule.js';
 import type { CardQr, CardRemoval, SharedCard, SharedCards } from '../store/shared-cards.js';
 import type { CodeChange, CodeService } from '../use-cases/code-service.js';
 import { buildChannelCard, type ChannelCard, isUsable, qrAltText } from './views/channel-card.js';
+import { shownDigest, slackErrorOf } from './web-api.js';
 
 /** The schedule's task kind: `card:<record ID>` refreshes every card of that code. */
 export const CARD_TASK = 'card';
@@ -62,16 +62,15 @@ export class LiveCards {
   async changed(change: CodeChange): Promise<void> {
     // A new code has no cards yet (those of an earlier code of its name stay as they are).
     if (change.kind === 'created') return;
-    const work = async () => {
+    try {
       if (change.kind === 'deleted') {
         await this.cards.noteRemoval(change.id, { by: change.by, at: change.at });
       }
       await this.schedule.now(CARD_TASK, change.id);
-    };
-    await work().catch((error: unknown) => {
+    } catch (error) {
       // The periodic check still comes (a live code's card is checked every 30 s).
       this.logger.warn({ err: (error as Error).message }, 'could not schedule a card refresh');
-    });
+    }
   }
 
   /**
@@ -100,7 +99,7 @@ export class LiveCards {
       if (qr !== known) await this.deleteFile(qr.fileId);
       throw error;
     }
-    const added = { ...card, ts, shown: digest(shown) };
+    const added = { ...card, ts, shown: shownDigest(shown) };
     await this.cards.add(code.id, added, qr, this.codes.removalInstant(code));
     if (known && known !== qr) await this.deleteFile(known.fileId);
     // Checked at once: a change made while the card was being posted shows on it.
@@ -164,8 +163,8 @@ export class LiveCards {
 
   /** Updates one card if what it shows would change; forgets it if its message is gone. */
   private async show(id: string, card: SharedCard, shown: ChannelCard): Promise<void> {
-    const shownDigest = digest(shown);
-    if (card.shown === shownDigest) return;
+    const digest = shownDigest(shown);
+    if (card.shown === digest) return;
     try {
       await this.whenFileReady(() =>
         this.client.chat.update({
@@ -180,7 +179,7 @@ export class LiveCards {
       await this.cards.drop(id, card);
       return;
     }
-    await this.cards.setShown(id, card, shownDigest);
+    await this.cards.setShown(id, card, digest);
   }
 
   /** The QR of a code as a private file of the bot (shared nowhere itself; cards show it). */
@@ -225,14 +224,6 @@ export class LiveCards {
     }
     return post();
   }
-}
-
-function digest(card: ChannelCard): string {
-  return createHash('sha256').update(JSON.stringify(card)).digest('base64url').slice(0, 16);
-}
-
-function slackErrorOf(error: unknown): string | undefined {
-  return (error as { data?: { error?: string } }).data?.error;
 }
 
 function refusesFile(error: unknown): boolean {

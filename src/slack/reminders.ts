@@ -7,6 +7,7 @@ import type { Schedule } from '../store/schedule.js';
 import type { SharedCards } from '../store/shared-cards.js';
 import type { CodeChange, CodeService } from '../use-cases/code-service.js';
 import { buildReminder } from './views/reminder.js';
+import { directMessage } from './web-api.js';
 
 /** The schedule's task kind: `remind:<record ID>` sends what is due of that code's reminders. */
 export const REMIND_TASK = 'remind';
@@ -63,11 +64,8 @@ export class Reminders {
 
   private async send(code: InstallCode, reminder: Reminder, now: number): Promise<void> {
     const message = buildReminder(code, reminder, now);
-    if (code.createdBy.startsWith('U') || code.createdBy.startsWith('W')) {
-      const dm = await this.client.conversations.open({ users: code.createdBy });
-      if (dm.channel?.id)
-        await this.client.chat.postMessage({ channel: dm.channel.id, ...message });
-    }
+    // A Slack user ID (U…, or W… in Enterprise Grid); a code the API made has no one to tell.
+    if (/^[UW]/.test(code.createdBy)) await directMessage(this.client, code.createdBy, message);
     const { cards } = await this.cards.of(code.id);
     for (const card of cards.filter((c) => c.codeCreatedAt === code.createdAt)) {
       await this.client.chat

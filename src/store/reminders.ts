@@ -1,5 +1,6 @@
 import type { Actor } from '../codes/model.js';
 import type { RedisClient } from './connection.js';
+import { keepWithCode } from './kept-with-code.js';
 import type { Keys } from './keys.js';
 
 /** What a reminder is about. */
@@ -21,8 +22,6 @@ export interface Muted {
 }
 
 const MUTED_FIELD = '@muted';
-/** How long the record of reminders sent outlives its code. */
-const KEPT_AFTER_CODE_MS = 24 * 3_600_000;
 
 /** Which reminders of a code were sent, and whether someone muted them. One hash in the code's slot. */
 export class ReminderLog {
@@ -42,21 +41,16 @@ export class ReminderLog {
   async sent(id: string, reminder: Reminder, at: number, removal: number | null): Promise<void> {
     const key = this.keys.reminders(id);
     const multi = this.redis.multi().hset(key, reminderField(reminder), String(at));
-    await keep(multi, key, removal).exec();
+    await keepWithCode(multi, key, removal).exec();
   }
 
   async mute(id: string, muted: Muted, removal: number | null): Promise<void> {
     const key = this.keys.reminders(id);
     const multi = this.redis.multi().hset(key, MUTED_FIELD, JSON.stringify(muted));
-    await keep(multi, key, removal).exec();
+    await keepWithCode(multi, key, removal).exec();
   }
 }
 
 export function reminderField(reminder: Reminder): string {
   return `${reminder.kind}:${reminder.about}`;
-}
-
-type Multi = ReturnType<RedisClient['multi']>;
-function keep(multi: Multi, key: string, removal: number | null): Multi {
-  return removal === null ? multi.persist(key) : multi.pexpireat(key, removal + KEPT_AFTER_CODE_MS);
 }

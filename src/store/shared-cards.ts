@@ -1,5 +1,6 @@
 import type { Actor } from '../codes/model.js';
 import type { RedisClient } from './connection.js';
+import { keepWithCode } from './kept-with-code.js';
 import type { Keys } from './keys.js';
 
 /** A message the app posted into a channel for a code (its "card"). */
@@ -31,9 +32,6 @@ export interface CardsOfCode {
   qr: CardQr | null;
   removal: CardRemoval | null;
 }
-
-/** How long the list of a code's cards outlives the code (its last render may need retries). */
-const KEPT_AFTER_CODE_MS = 24 * 3_600_000;
 
 /** Hash fields besides the cards, which are keyed `channel/ts`. */
 const QR_FIELD = '@qr';
@@ -74,7 +72,7 @@ export class SharedCards {
     const multi = this.redis
       .multi()
       .hset(key, fieldOf(card), JSON.stringify(card), QR_FIELD, JSON.stringify(qr));
-    await keepUntil(multi, key, removal).exec();
+    await keepWithCode(multi, key, removal).exec();
   }
 
   async setShown(id: string, card: SharedCard, shown: string): Promise<void> {
@@ -103,20 +101,15 @@ export class SharedCards {
   async noteRemoval(id: string, removal: CardRemoval): Promise<void> {
     const key = this.keys.cards(id);
     const multi = this.redis.multi().hset(key, REMOVAL_FIELD, JSON.stringify(removal));
-    await keepUntil(multi, key, removal.at).exec();
+    await keepWithCode(multi, key, removal.at).exec();
   }
 
   /** Keeps the cards as long as their code (`removal`, null for ever), and a day more. */
   async keepUntil(id: string, removal: number | null): Promise<void> {
-    await keepUntil(this.redis.multi(), this.keys.cards(id), removal).exec();
+    await keepWithCode(this.redis.multi(), this.keys.cards(id), removal).exec();
   }
 }
 
 function fieldOf(card: Pick<SharedCard, 'channel' | 'ts'>): string {
   return `${card.channel}/${card.ts}`;
-}
-
-type Multi = ReturnType<RedisClient['multi']>;
-function keepUntil(multi: Multi, key: string, removal: number | null): Multi {
-  return removal === null ? multi.persist(key) : multi.pexpireat(key, removal + KEPT_AFTER_CODE_MS);
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../../log.js';
 import { isRedisUnavailable } from '../../store/connection.js';
 import type { Reply, Request, SlackServices } from '../code-actions.js';
 import { MalformedPayload } from '../payload.js';
+import { directMessage, slackErrorOf } from '../web-api.js';
 
 /** What every listener gets: the operations' services and a logger. */
 export interface ListenerDeps {
@@ -21,10 +22,7 @@ export function ephemeralReply(respond: RespondFn): Reply {
 
 /** Replies by direct message: for the App Home and modals, which have no response_url. */
 export function directReply(client: WebClient, userId: string): Reply {
-  return async ({ text, blocks }) => {
-    const dm = await client.conversations.open({ users: userId });
-    if (dm.channel?.id) await client.chat.postMessage({ channel: dm.channel.id, text, blocks });
-  };
+  return ({ text, blocks }) => directMessage(client, userId, { text, blocks });
 }
 
 export function requestFrom(
@@ -66,7 +64,7 @@ export function failureText(error: unknown): string {
     return `I could not read what Slack sent: ${error.message}. Nothing was changed; try again.`;
   if (isRedisUnavailable(error))
     return 'The code store is unavailable right now. Nothing was changed; try again shortly.';
-  const slackError = (error as { data?: { error?: string } }).data?.error;
+  const slackError = slackErrorOf(error);
   if (slackError) return `Slack refused the request (${slackError}). Nothing else was changed.`;
   return 'Something went wrong on our side. Nothing else was changed; try again.';
 }

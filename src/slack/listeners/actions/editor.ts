@@ -11,6 +11,7 @@ import {
 import { ACTIONS } from '../../ids.js';
 import { stateValuesOf } from '../../payload.js';
 import { buildEditorModal } from '../../views/editor-modal.js';
+import { slackErrorOf } from '../../web-api.js';
 import type { ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
 
@@ -38,7 +39,7 @@ function updateEditor(
         view: buildEditorModal(draft, context),
       });
     } catch (error) {
-      if ((error as { data?: { error?: string } }).data?.error !== 'hash_conflict') {
+      if (slackErrorOf(error) !== 'hash_conflict') {
         deps.logger.warn({ err: (error as Error).message }, 'could not update the editor');
       }
     }

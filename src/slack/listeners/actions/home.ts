@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } f
 import type { HomeChoice } from '../../../store/home-views.js';
 import { homeChoices } from '../../app-home.js';
 import { ACTIONS } from '../../ids.js';
-import { answerFailures, directReply, type ListenerDeps } from '../context.js';
+import { answerFailures, type ListenerDeps, requestFrom } from '../context.js';
 import { staffOnly } from '../guards.js';
 
 type ActionArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction>;
@@ -18,12 +18,8 @@ function control(deps: ListenerDeps, changeOf: (value: string) => Change) {
   return async (args: ActionArgs) => {
     await args.ack();
     const userId = args.body.user.id;
-    const request = {
-      client: args.client,
-      userId,
-      channelId: null,
-      reply: directReply(args.client, userId),
-    };
+    // The App Home has no response_url: a failure is told by DM.
+    const request = requestFrom(args.client, userId, null, undefined, false);
     await answerFailures(deps, request, () =>
       deps.services.home.choose(userId, changeOf(selected(args))),
     );

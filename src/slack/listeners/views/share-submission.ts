@@ -10,6 +10,7 @@ import { shareCode } from '../../code-actions.js';
 import { CALLBACKS } from '../../ids.js';
 import { jsonObjectIn, stateValuesOf } from '../../payload.js';
 import { SHARE_CHANNEL_BLOCK } from '../../views/share-modal.js';
+import { slackErrorOf } from '../../web-api.js';
 import { answerFailures, directReply, type ListenerDeps } from '../context.js';
 import { staffOnly } from '../guards.js';
 
@@ -77,8 +78,7 @@ async function botOutside(client: WebClient, channelId: string): Promise<{ name:
     if (info.channel?.is_member !== false) return null;
     return { name: info.channel.name ? `#${info.channel.name}` : 'that channel' };
   } catch (error) {
-    const slackError = (error as { data?: { error?: string } }).data?.error;
-    return slackError === 'channel_not_found' ? { name: 'that channel' } : null;
+    return slackErrorOf(error) === 'channel_not_found' ? { name: 'that channel' } : null;
   }
 }
 
