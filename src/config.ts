@@ -76,6 +76,7 @@ const port = (fallback: string) =>
     .transform(Number);
 
 const MAX_PROXY_HOPS = 10;
+const MIN_WEBHOOK_SECRET_LENGTH = 16;
 /** proxy-addr's (and so Fastify's) names of address ranges. */
 const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
@@ -156,11 +157,30 @@ export const configSchema = z.object({
   /** 0: no metrics server. */
   METRICS_PORT: port('9464'),
   REDIS_ALLOW_EVICTION: onOff,
+  /** The event stream is trimmed to about this many events (XADD MAXLEN ~). */
+  EVENTS_STREAM_MAXLEN: z.coerce
+    .number({ error: 'a whole number of events, like 100000' })
+    .int('a whole number of events, like 100000')
+    .min(1, 'at least 1')
+    .default(100_000),
+  /** Where every event is POSTed, signed with WEBHOOK_SECRET; unset: the stream alone. */
+  WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  WEBHOOK_SECRET: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-/** In HTTP mode Slack's requests are verified with the signing secret; Socket Mode needs none. */
-const slackModeSchema = configSchema.superRefine((config, ctx) => {
+/**
+ * What one variable needs of another: a webhook is signed, so it needs its secret; in HTTP mode
+ * Slack's requests are verified with the signing secret (Socket Mode needs none).
+ */
+const crossFieldSchema = configSchema.superRefine((config, ctx) => {
+  if (config.WEBHOOK_URL && (config.WEBHOOK_SECRET?.length ?? 0) < MIN_WEBHOOK_SECRET_LENGTH) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBHOOK_SECRET'],
+      message: `needed with WEBHOOK_URL: at least ${MIN_WEBHOOK_SECRET_LENGTH} characters, which receivers use to check the signature`,
+    });
+  }
   if (config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
     ctx.addIssue({
       code: 'custom',
@@ -179,7 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([name, value]) => name in configSchema.shape && value !== ''),
   );
-  const parsed = slackModeSchema.safeParse(present);
+  const parsed = crossFieldSchema.safeParse(present);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const name = String(issue?.path[0] ?? 'environment');

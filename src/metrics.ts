@@ -36,6 +36,25 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers,
     }),
+    eventsPublished: new Counter({
+      name: 'installcode_events_published_total',
+      help: 'Events written to the stream, by type (a relay cut short may write one twice)',
+      labelNames: ['type'] as const,
+      registers,
+    }),
+    webhookAttempts: new Counter({
+      name: 'installcode_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome: delivered, failed (retried), abandoned (after 24 h)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    webhookDuration: new Histogram({
+      name: 'installcode_webhook_attempt_duration_seconds',
+      help: 'Time a webhook delivery attempt took, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
   };
 }
 

@@ -3,8 +3,10 @@ import { startMetricsServer } from './api/metrics-server.js';
 import { RedeemLimiter } from './api/redeem-limiter.js';
 import { buildHttpApp, HTTP_LIMITS, type HttpLimits } from './api/server.js';
 import type { Config } from './config.js';
+import { EventRelay, type EventTiming } from './events/relay.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { webhookFailingNotice } from './slack/admin-notice.js';
 import { createSlackApp, SLACK_TIMING, type SlackTiming } from './slack/app.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
 import {
@@ -29,6 +31,7 @@ export interface Service {
   /** Where `GET /metrics` answers (METRICS_PORT), or null when METRICS_PORT is 0. */
   metricsUrl: string | null;
   codes: CodeService;
+  events: EventRelay;
   clock: RedisClock;
   redis: RedisClient;
   close(): Promise<void>;
@@ -45,6 +48,8 @@ export interface ServiceOptions {
   defaultRedis?: { port: number; dir: string };
   /** Tests: shorter periods of the Slack side's timed work than SLACK_TIMING. */
   slackTiming?: Partial<SlackTiming>;
+  /** Tests: shorter periods of the event relay's work than EVENT_TIMING. */
+  eventTiming?: Partial<EventTiming>;
 }
 
 /** Everything but the process: Redis (embedded when needed), the store, the HTTP server. */
@@ -77,7 +82,7 @@ export async function startService(
   const timing = { ...SLACK_TIMING, ...options.slackTiming };
   const slackStores = {
     eventClaims: new EventClaims(redis, keys),
-    schedule: new Schedule(redis, keys, clock, logger.child({ component: 'schedule' }), {
+    schedule: new Schedule(redis, keys.schedule, clock, logger.child({ component: 'schedule' }), {
       pollMs: timing.schedulePollMs,
     }),
     cards: new SharedCards(redis, keys),
@@ -87,6 +92,21 @@ export async function startService(
   };
   const slack = createSlackApp(config, codes, slackStores, logger, metrics, timing);
   if (!slack) logger.info('SLACK_BOT_TOKEN is not set: the Slack app is off, the API runs alone');
+  const events = new EventRelay({
+    redis,
+    keys,
+    clock,
+    logger: logger.child({ component: 'events' }),
+    metrics,
+    streamMaxLength: config.EVENTS_STREAM_MAXLEN,
+    webhook: config.WEBHOOK_URL
+      ? { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '' }
+      : null,
+    devices: null,
+    timing: options.eventTiming,
+  });
+  codes.onEventsWritten((id) => events.written(id));
+  if (slack) events.onDeliveryFailing((failing) => slack.tellAdmins(webhookFailingNotice(failing)));
   if (!config.API_TOKEN) {
     logger.info('API_TOKEN is not set: the management API is off (its routes answer 404)');
   }
@@ -110,6 +130,7 @@ export async function startService(
           host,
         });
   await slack?.start();
+  await events.start();
   const { port } = app.server.address() as AddressInfo;
   logger.info({ port, metricsPort: metricsServer?.port ?? 'off' }, 'installcode is listening');
 
@@ -117,6 +138,7 @@ export async function startService(
     url: `http://127.0.0.1:${port}`,
     metricsUrl: metricsServer && `http://127.0.0.1:${metricsServer.port}/metrics`,
     codes,
+    events,
     clock,
     redis,
     async close() {
@@ -126,6 +148,7 @@ export async function startService(
       await slack?.stop();
       // What changes told the Slack side (a card to refresh, a reminder to plan) is in Redis.
       await codes.settled();
+      await events.stop();
       clock.stop();
       await redis.quit().catch(() => redis.disconnect());
       await embedded?.stop();

@@ -31,3 +31,8 @@ export function timeKey(instant: number): string {
 export function newRecordId(now = Date.now()): string {
   return timeKey(now) + randomSymbols(7);
 }
+
+/** An event's ID (see events/): 100 random bits, so consumers can deduplicate by it. */
+export function newEventId(): string {
+  return `evt_${randomSymbols(20)}`;
+}

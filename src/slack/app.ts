@@ -20,6 +20,7 @@ import type { RemovalRequests } from '../store/removal-requests.js';
 import type { Schedule } from '../store/schedule.js';
 import type { SharedCards } from '../store/shared-cards.js';
 import type { CodeService } from '../use-cases/code-service.js';
+import { tellAdmins } from './admin-notice.js';
 import { AppHome, HOME_CHECK_EVERY_MS } from './app-home.js';
 import type { SlackServices } from './code-actions.js';
 import { describeError } from './listeners/context.js';
@@ -43,6 +44,8 @@ export interface SlackApp {
    * for the work of those already acknowledged, at most STOP_WAIT_MS.
    */
   stop(): Promise<void>;
+  /** Posts a notice to ADMIN_CHANNEL_ID, or DMs each admin. */
+  tellAdmins(text: string): Promise<void>;
 }
 
 /** Slack's payloads are small; a megabyte is generous and keeps a flood out. */
@@ -171,14 +174,18 @@ export function createSlackApp(
       slackLog.warn({ running: inFlight.size }, 'slack work still running at shutdown');
     }
   };
+  const adminAddress = { adminChannelId: config.ADMIN_CHANNEL_ID, admins: config.ADMIN_USER_IDS };
+  const toAdmins = (text: string) => tellAdmins(app.client, adminAddress, text);
   if (receiver instanceof HTTPReceiver) {
     return {
       listener: withinSignatureWindow(receiver.requestListener, slackLog),
       start: async () => schedule.start(),
       stop: drain,
+      tellAdmins: toAdmins,
     };
   }
   return {
+    tellAdmins: toAdmins,
     start: async () => {
       await app.start();
       schedule.start();

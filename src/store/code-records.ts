@@ -1,6 +1,6 @@
 import { normalizeCode } from '../codes/code-text.js';
 import { codeError } from '../codes/errors.js';
-import { newRecordId } from '../codes/ids.js';
+import { newEventId, newRecordId } from '../codes/ids.js';
 import type { InstallCode } from '../codes/model.js';
 import type { RedisClient } from './connection.js';
 import { HISTORY_LENGTH, type HistoryEvent, parseHistory } from './history.js';
@@ -114,12 +114,18 @@ export class CodeRecords {
     const key = this.keys.record(id);
     const reply = await createRecordScript.run(
       this.redis,
-      { record: key, pointer: this.keys.name(id) },
+      { record: key, pointer: this.keys.name(id), outbox: this.keys.outbox(id) },
       {
         ownName: id === name ? name : '',
         fields: JSON.stringify(toHash(fields).hash),
         removal,
         deadline: await this.clock.deadline(key, budget),
+        event: JSON.stringify({
+          id: newEventId(),
+          type: 'created',
+          at: fields.createdAt,
+          by: fields.createdBy,
+        }),
       },
     );
     if (reply[0] === 'too_late') throw codeError('unavailable');
@@ -147,7 +153,12 @@ export class CodeRecords {
     const key = this.keys.record(id);
     const [outcome] = await updateRecordScript.run(
       this.redis,
-      { record: key, history: this.keys.history(id), devices: this.keys.devices(id) },
+      {
+        record: key,
+        history: this.keys.history(id),
+        devices: this.keys.devices(id),
+        outbox: this.keys.outbox(id),
+      },
       {
         version: current.version,
         timesUsed: current.timesUsed,
@@ -156,6 +167,7 @@ export class CodeRecords {
         removal,
         entry: JSON.stringify(event),
         historyLength: HISTORY_LENGTH,
+        eventId: newEventId(),
         deadline: await this.clock.deadline(key, budget),
       },
     );
@@ -169,7 +181,13 @@ export class CodeRecords {
     throw codeError(outcome === 'too_late' ? 'unavailable' : outcome);
   }
 
-  async delete(current: InstallCode, expectedVersion: number | undefined, budget: Budget) {
+  /** Deletes `current`, removed by `by` at `at` (its `removed` event says so). */
+  async delete(
+    current: InstallCode,
+    expectedVersion: number | undefined,
+    removed: { by: string; at: number },
+    budget: Budget,
+  ) {
     const key = this.keys.record(current.id);
     const [outcome] = await deleteRecordScript.run(
       this.redis,
@@ -177,8 +195,13 @@ export class CodeRecords {
         record: key,
         history: this.keys.history(current.id),
         devices: this.keys.devices(current.id),
+        outbox: this.keys.outbox(current.id),
       },
-      { version: expectedVersion ?? '', deadline: await this.clock.deadline(key, budget) },
+      {
+        version: expectedVersion ?? '',
+        deadline: await this.clock.deadline(key, budget),
+        event: JSON.stringify({ id: newEventId(), type: 'removed', ...removed }),
+      },
     );
     if (outcome !== 'ok') throw codeError(outcome === 'too_late' ? 'unavailable' : outcome);
     await this.releaseName(normalizeCode(current.code), current.id);

@@ -13,6 +13,15 @@ export function keysFor(prefix: string) {
     history: (id: string) => `${prefix}code:{${id}}:history`,
     /** The registry: the newest devices that redemptions of the code installed; lives as long as its record. */
     devices: (id: string) => `${prefix}code:{${id}}:devices`,
+    /**
+     * Events of the code not yet relayed (see EventRelay): written by the same script as the
+     * change or redemption they tell; outlives the record until relayed, at most OUTBOX_KEEP_MS.
+     */
+    outbox: (id: string) => `${prefix}code:{${id}}:outbox`,
+    /** Events relayed to the stream and waiting for the webhook, oldest first (same lifetime). */
+    webhookQueue: (id: string) => `${prefix}code:{${id}}:webhook`,
+    /** The webhook's retry state of the code's oldest waiting event, and its last expiry event. */
+    relayState: (id: string) => `${prefix}code:{${id}}:relay`,
     idempotency: (id: string, keyHash: string) => `${prefix}code:{${id}}:idem:${keyHash}`,
     /** Which code a device's Idempotency-Key was first used with (the code's name). */
     idempotencyClaim: (keyHash: string) => `${prefix}idem:{${keyHash}}`,
@@ -25,6 +34,12 @@ export function keysFor(prefix: string) {
     /** Where the index's sweep for codes that are gone goes on from. */
     indexSweep: `${prefix}codes-sweep`,
     redeemFailures: `${prefix}redeem-failures`,
+    /** Every event, for consumers reading with consumer groups (EVENTS_STREAM_MAXLEN, trimmed approximately). */
+    events: `${prefix}events`,
+    /** The event relay's tasks (a Schedule of its own): relay a code's outbox, tell its expiry, sweep. */
+    eventSchedule: `${prefix}event-relay`,
+    /** Set while an admin has been told that webhook deliveries fail (one message an hour at most). */
+    webhookAlert: `${prefix}webhook-alert`,
     /** Tasks due at an instant (see Schedule): card refreshes, the App Home, reminders. */
     schedule: `${prefix}schedule`,
     /** The Slack messages a code was shared in (see SharedCards); outlives the record a little. */

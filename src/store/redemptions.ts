@@ -6,7 +6,7 @@ import {
   sealToken,
 } from '../codes/device-token.js';
 import { CodeError, codeError } from '../codes/errors.js';
-import { newDeviceId } from '../codes/ids.js';
+import { newDeviceId, newEventId } from '../codes/ids.js';
 import type { CodeAction } from '../codes/model.js';
 import type { CodeRecords } from './code-records.js';
 import { connectRedis, type RedisClient, redisFailureOf } from './connection.js';
@@ -30,6 +30,10 @@ export interface RedeemRequest {
 }
 
 export interface Redemption {
+  /** The record the redemption counted on. */
+  recordId: string;
+  /** Whether this is an earlier request's answer given again (nothing was written now). */
+  replayed: boolean;
   action: CodeAction;
   accountId: string | null;
   deviceId: string;
@@ -158,6 +162,7 @@ export class Redemptions {
       history: this.keys.history(id),
       devices: this.keys.devices(id),
       idempotency: this.keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
+      outbox: this.keys.outbox(id),
     };
     const args = {
       name: attempt.name,
@@ -172,6 +177,7 @@ export class Redemptions {
       historyLength: HISTORY_LENGTH,
       registryLength: REGISTRY_LENGTH,
       attempt: attempt.id,
+      eventId: newEventId(),
     };
     const run = (accountNumber: number | '') =>
       this.untilSettled(attempt, () =>
@@ -212,6 +218,7 @@ export class Redemptions {
         history: this.keys.history(id),
         devices: this.keys.devices(id),
         idempotency: this.keys.idempotency(id, idempotencyKeyHash(attempt.idempotencyKey)),
+        outbox: this.keys.outbox(id),
       };
       const args = { attempt: attempt.id, retentionMs: this.retentionMs };
       while (monotonicNow() < until && this.redis.status !== 'end') {
@@ -272,6 +279,8 @@ export class Redemptions {
         ? openToken(kept.sealedToken, idempotencyKey, id)
         : attempt.deviceToken;
     return {
+      recordId: id,
+      replayed: outcome === 'replay',
       action: actionOfLetter(kept.action) as CodeAction,
       accountId: kept.accountId,
       deviceId: kept.deviceId,

@@ -1,6 +1,5 @@
 import type { Logger } from '../log.js';
 import type { RedisClient } from './connection.js';
-import type { Keys } from './keys.js';
 import type { RedisClock } from './redis-clock.js';
 import { claimTasksScript, finishTaskScript } from './scripts/index.js';
 
@@ -17,6 +16,8 @@ export interface ScheduleOptions {
   leaseMs?: number;
   /** How many due tasks one poll claims. */
   batch?: number;
+  /** Whether a poll's tasks run side by side (each must then be independent of the others). */
+  concurrent?: boolean;
 }
 
 /** After a task failed (Slack refusing, say), when it is tried again. */
@@ -35,13 +36,15 @@ export class Schedule {
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private readonly batch: number;
+  private readonly concurrent: boolean;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly keys: Keys,
+    /** The sorted set of this schedule's tasks (keys.schedule, keys.eventSchedule). */
+    private readonly key: string,
     private readonly clock: RedisClock,
     private readonly logger: Logger,
     options: ScheduleOptions = {},
@@ -49,6 +52,7 @@ export class Schedule {
     this.pollMs = options.pollMs ?? 1_000;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.batch = options.batch ?? 20;
+    this.concurrent = options.concurrent ?? false;
   }
 
   /** Runs `handler` for each due task named `kind:…`. */
@@ -58,7 +62,7 @@ export class Schedule {
 
   /** Makes `kind:subject` due at `instant`, or keeps it sooner if it already is. */
   async at(kind: string, subject: string, instant: number): Promise<void> {
-    await this.redis.zadd(this.keys.schedule, 'LT', instant, `${kind}:${subject}`);
+    await this.redis.zadd(this.key, 'LT', instant, `${kind}:${subject}`);
   }
 
   /** Makes it due at once (and looks at once, if this replica is not busy). */
@@ -69,7 +73,7 @@ export class Schedule {
 
   /** When `kind:subject` is due, or null when it is not scheduled. */
   async dueAt(kind: string, subject: string): Promise<number | null> {
-    const score = await this.redis.zscore(this.keys.schedule, `${kind}:${subject}`);
+    const score = await this.redis.zscore(this.key, `${kind}:${subject}`);
     return score === null ? null : Number(score);
   }
 
@@ -102,18 +106,22 @@ export class Schedule {
       });
   }
 
-  /** Claims the due tasks and runs them, one after another; for tests, awaitable. */
+  /** Claims the due tasks and runs them (one after another unless concurrent); for tests, awaitable. */
   async runDue(): Promise<void> {
     for (;;) {
       const now = await this.clock.now();
       const claimed = await claimTasksScript.run(
         this.redis,
-        { schedule: this.keys.schedule },
+        { schedule: this.key },
         { now, leaseMs: this.leaseMs, limit: this.batch },
       );
+      const runs: Promise<void>[] = [];
       for (let i = 0; i < claimed.length; i += 2) {
-        await this.run(claimed[i] as string, claimed[i + 1] as string);
+        const run = this.run(claimed[i] as string, claimed[i + 1] as string);
+        if (this.concurrent) runs.push(run);
+        else await run;
       }
+      await Promise.all(runs);
       if (claimed.length < this.batch * 2) return;
     }
   }
@@ -132,7 +140,7 @@ export class Schedule {
     }
     await finishTaskScript.run(
       this.redis,
-      { schedule: this.keys.schedule },
+      { schedule: this.key },
       { task, lease, next: next === null ? '' : Math.round(next) },
     );
   }

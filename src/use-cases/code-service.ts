@@ -101,6 +101,7 @@ export class CodeService {
   private readonly index: CodeIndex;
   private readonly redemptions: Redemptions;
   private readonly changeListeners: ChangeListener[] = [];
+  private readonly outboxListeners: ((recordId: string) => void)[] = [];
   /** The listeners' work under way: a shutdown waits for it (settled), so no change goes untold. */
   private readonly telling = new Set<Promise<void>>();
 
@@ -120,6 +121,14 @@ export class CodeService {
     this.changeListeners.push(listener);
   }
 
+  /**
+   * Called with a code's record ID after each write that put an event in its outbox (every
+   * change and redemption): the event relay moves it on (events/relay.ts).
+   */
+  onEventsWritten(listener: (recordId: string) => void): void {
+    this.outboxListeners.push(listener);
+  }
+
   /** One reading of Redis's clock (for showing statuses). */
   now(): Promise<number> {
     return this.read(() => this.clock.now());
@@ -130,6 +139,7 @@ export class CodeService {
     const name = codeName(request.code);
     if (!name) throw codeError('code_not_found');
     const redemption = await this.redemptions.redeem(name, request, budget);
+    if (!redemption.replayed) this.eventsWritten(redemption.recordId);
     const { timesUsed, usageLimit } = redemption.code;
     if (timesUsed === usageLimit) this.limitReached(name);
     return redemption;
@@ -208,9 +218,10 @@ export class CodeService {
   ): Promise<void> {
     const { id, at } = await this.withinBudget(undefined, async (budget) => {
       const current = await this.resolve(target);
-      await this.records.delete(current, expectedVersion, budget);
+      const at = codeTime(current, await this.clock.now());
+      await this.records.delete(current, expectedVersion, { by: actor, at }, budget);
       await this.index.remove(indexMember(current));
-      return { id: current.id, at: codeTime(current, await this.clock.now()) };
+      return { id: current.id, at };
     });
     this.changed({ id, kind: 'deleted', by: actor, at });
   }
@@ -355,7 +366,12 @@ export class CodeService {
     throw codeError('unavailable');
   }
 
+  private eventsWritten(recordId: string): void {
+    for (const listener of this.outboxListeners) listener(recordId);
+  }
+
   private changed(change: CodeChange): void {
+    if (change.kind !== 'limit_reached') this.eventsWritten(change.id);
     for (const listener of this.changeListeners) {
       const told: Promise<void> = Promise.resolve()
         .then(() => listener(change))

@@ -294,6 +294,8 @@ async function readKey(key: string): Promise<unknown> {
       return redis.lrange(key, 0, -1);
     case 'zset':
       return redis.zrange(key, 0, -1);
+    case 'stream':
+      return redis.xrange(key, '-', '+');
     default:
       return redis.get(key);
   }

@@ -1,5 +1,9 @@
 import { beforeAll, expect, it } from 'vitest';
-import { untilReady, useServiceBehindProxy } from '../support/proxied-service.js';
+import {
+  isBackgroundScript,
+  untilReady,
+  useServiceBehindProxy,
+} from '../support/proxied-service.js';
 import { redeemBody, type TestService } from '../support/service.js';
 import { expectStoreConsistent } from '../support/store-invariants.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
@@ -31,7 +35,11 @@ async function create(body: Record<string, unknown>) {
 
 /** Runs `operation` with the connection cut after its (skip+1)th script, then checks the store. */
 async function cutDuring(skip: number, operation: () => Promise<{ status: number }>) {
-  const dropped = proxy.dropAfterNextScript({ skip, refuseForMs: 2_700 });
+  const dropped = proxy.dropAfterNextScript({
+    skip,
+    refuseForMs: 2_700,
+    ignore: isBackgroundScript,
+  });
   const answer = await operation();
   const report = await dropped;
   expect(report.request).toMatch(/evalsha|eval/i);

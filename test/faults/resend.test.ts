@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, expect, it, vi } from 'vitest';
-import { untilReady, useServiceBehindProxy } from '../support/proxied-service.js';
+import {
+  isBackgroundScript,
+  untilReady,
+  useServiceBehindProxy,
+} from '../support/proxied-service.js';
 import { redeemBody, registryOf, type TestService } from '../support/service.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -53,7 +57,7 @@ it('a retry with the same Idempotency-Key after the connection broke gets the sa
   const before = proxy.accepted;
 
   const key = randomUUID();
-  const dropped = proxy.dropAfterNextScript();
+  const dropped = proxy.dropAfterNextScript({ ignore: isBackgroundScript });
   const first = await redeem(code, key);
   const report = await dropped;
   expect(report.request).toMatch(/eval/i);
@@ -88,7 +92,7 @@ it('without an Idempotency-Key, a script re-sent after a reconnect is not counte
     usageLimit: 5,
   });
 
-  const dropped = proxy.dropAfterNextScript();
+  const dropped = proxy.dropAfterNextScript({ ignore: isBackgroundScript });
   const first = await redeem(code);
   expectScriptRan((await dropped).reply);
   expect([200, 503]).toContain(first.status);
@@ -117,7 +121,7 @@ it('a group code whose second script (with the account number) is cut off still 
 
   const key = randomUUID();
   // The first script only asks for an account number, the second draws it; cut the third, which redeems.
-  const dropped = proxy.dropAfterNextScript({ skip: 2 });
+  const dropped = proxy.dropAfterNextScript({ skip: 2, ignore: isBackgroundScript });
   const first = await redeem(code, key);
   const report = await dropped;
   expectScriptRan(report.reply);
@@ -143,7 +147,7 @@ it('a hard limit holds when the script that reaches it is cut off and re-sent', 
     usageLimit: 1,
   });
   const key = randomUUID();
-  const dropped = proxy.dropAfterNextScript();
+  const dropped = proxy.dropAfterNextScript({ ignore: isBackgroundScript });
   const first = await redeem(code, key);
   expectScriptRan((await dropped).reply);
   expect([200, 503]).toContain(first.status);
@@ -169,7 +173,7 @@ it('a cut followed by a second of refused reconnects: a device retrying with its
     usageLimit: 5,
   });
   const key = randomUUID();
-  const dropped = proxy.dropAfterNextScript({ refuseForMs: 1_000 });
+  const dropped = proxy.dropAfterNextScript({ refuseForMs: 1_000, ignore: isBackgroundScript });
   const started = Date.now();
   const first = await redeem(code, key);
   expect(Date.now() - started).toBeLessThan(5_000);
@@ -190,7 +194,7 @@ it('a cut followed by a second of refused reconnects: a 503 answer means nothing
     accountId: 'acct-outage2',
     usageLimit: 5,
   });
-  const dropped = proxy.dropAfterNextScript({ refuseForMs: 1_000 });
+  const dropped = proxy.dropAfterNextScript({ refuseForMs: 1_000, ignore: isBackgroundScript });
   const started = Date.now();
   const first = await redeem(code);
   expect(Date.now() - started).toBeLessThan(5_000);
@@ -209,7 +213,7 @@ it('a cut followed by a second of refused reconnects: a 503 answer means nothing
 
 it('a cut, then Redis unreachable past the budget: the 503 stands, and the use is withdrawn once Redis is back', async () => {
   const code = await createCode({ action: 'create_device', accountId: 'acct-gone', usageLimit: 1 });
-  const dropped = proxy.dropAfterNextScript({ refuseForMs: 4_000 });
+  const dropped = proxy.dropAfterNextScript({ refuseForMs: 4_000, ignore: isBackgroundScript });
   const first = await redeem(code);
   expectScriptRan((await dropped).reply);
   expect(first.status).toBe(503);
@@ -229,7 +233,7 @@ it('a cut, then Redis unreachable past the budget: the 503 stands, and the use i
 it('a device that retries with its Idempotency-Key after such a 503 is counted once, and gets 200', async () => {
   const code = await createCode({ action: 'create_device', accountId: 'acct-key', usageLimit: 5 });
   const key = randomUUID();
-  const dropped = proxy.dropAfterNextScript({ refuseForMs: 4_000 });
+  const dropped = proxy.dropAfterNextScript({ refuseForMs: 4_000, ignore: isBackgroundScript });
   const first = await redeem(code, key);
   await dropped;
   expect(first.status).toBe(503);

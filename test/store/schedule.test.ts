@@ -30,7 +30,7 @@ beforeEach(() => {
 
 /** A replica's schedule, recording what it ran. */
 function replica(options: ConstructorParameters<typeof Schedule>[4] = {}) {
-  const schedule = new Schedule(redis, keys, clock, logger, options);
+  const schedule = new Schedule(redis, keys.schedule, clock, logger, options);
   const ran: string[] = [];
   return { schedule, ran };
 }

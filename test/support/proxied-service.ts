@@ -1,4 +1,12 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
+import {
+  claimTasksScript,
+  emitExpiryScript,
+  finishDeliveryScript,
+  finishTaskScript,
+  takeRelayedScript,
+} from '../../src/store/scripts/index.js';
 import { startTestRedis, type TestRedis } from './redis-server.js';
 import { startTestService, type TestService } from './service.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -33,4 +41,20 @@ export async function untilReady(service: TestService): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the service did not get Redis back within 10 s');
+}
+
+/**
+ * The scripts of the service's background work (the schedules, the event relay), which run
+ * whenever they are due: a test that cuts an operation's Nth script does not count them.
+ */
+const BACKGROUND_SCRIPTS = [
+  claimTasksScript,
+  finishTaskScript,
+  takeRelayedScript,
+  finishDeliveryScript,
+  emitExpiryScript,
+].flatMap((script) => [createHash('sha1').update(script.lua).digest('hex'), script.lua]);
+
+export function isBackgroundScript(request: string): boolean {
+  return BACKGROUND_SCRIPTS.some((mark) => request.includes(mark));
 }

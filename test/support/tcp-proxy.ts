@@ -36,6 +36,8 @@ export interface DropOptions {
   waitForReplyMs?: number;
   /** Refuse new connections for this long after the cut (default 0: reconnects go through). */
   refuseForMs?: number;
+  /** Scripts that neither count nor get cut (the service's background work), by their request. */
+  ignore?: (request: string) => boolean;
 }
 
 interface Armed extends Required<DropOptions> {
@@ -94,7 +96,7 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       if (dropping) return; // the connection is about to go: nothing more reaches the server
       const text = chunk.toString('latin1');
       upstream.write(chunk);
-      if (armed && SCRIPT_COMMAND.test(text)) {
+      if (armed && SCRIPT_COMMAND.test(text) && !armed.ignore(text)) {
         if (armed.skip > 0) {
           armed.skip -= 1;
           return;
@@ -131,9 +133,14 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     get accepted() {
       return accepted;
     },
-    dropAfterNextScript: ({ skip = 0, waitForReplyMs = 1_000, refuseForMs = 0 } = {}) =>
+    dropAfterNextScript: ({
+      skip = 0,
+      waitForReplyMs = 1_000,
+      refuseForMs = 0,
+      ignore = () => false,
+    } = {}) =>
       new Promise<DropReport>((resolve) => {
-        armed = { skip, waitForReplyMs, refuseForMs, resolve };
+        armed = { skip, waitForReplyMs, refuseForMs, ignore, resolve };
       }),
     close: () =>
       new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { drawAccountNumberScript } from './account-number.js';
 import { registerScripts } from './define.js';
 import { claimNameScript, setNameLifetimeScript } from './names.js';
+import { emitExpiryScript, finishDeliveryScript, takeRelayedScript } from './outbox.js';
 import {
   addHistoryScript,
   createRecordScript,
@@ -20,6 +21,7 @@ import { claimTasksScript, finishTaskScript } from './schedule.js';
 
 export * from './account-number.js';
 export * from './names.js';
+export * from './outbox.js';
 export * from './records.js';
 export * from './redeem.js';
 export * from './removal-requests.js';
@@ -42,6 +44,9 @@ const ALL = [
   decideRemovalRequestScript,
   reopenRemovalRequestScript,
   withdrawRemovalRequestScript,
+  takeRelayedScript,
+  finishDeliveryScript,
+  emitExpiryScript,
 ];
 
 /** Every script of the store, callable on `redis`. */

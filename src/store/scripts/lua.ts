@@ -59,3 +59,18 @@ local function setRemoval(removal, keys)
   end
 end
 `;
+
+/** How long a code's undelivered events are kept: the webhook's 24 h of retries, with days to spare. */
+export const OUTBOX_KEEP_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Appends an event to the code's outbox, with the record as it stands (raw fields; none once
+ * deleted), in the same script as the change it tells: no change without its event.
+ */
+export const EMIT = `
+local function emit(outbox, record, event)
+  event.record = redis.call('HGETALL', record)
+  redis.call('RPUSH', outbox, cjson.encode(event))
+  redis.call('PEXPIRE', outbox, ${OUTBOX_KEEP_MS})
+end
+`;

@@ -1,6 +1,6 @@
 import { FIELD as F } from '../record.js';
 import { defineScript } from './define.js';
-import { NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from './lua.js';
+import { EMIT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from './lua.js';
 
 /** A field → value table as HSET's arguments: one HSET, so the hash is written in one piece. */
 const FLATTEN = `
@@ -25,11 +25,12 @@ if redisTime() > tonumber(deadline) then return {'too_late'} end
  * may be held by a record renamed since. Its creation is the first event of its history, which
  * the record itself tells, so the history list is made only when something else happens.
  *
- * KEYS  record, pointer (the pointer key of the name `ownName`)
+ * KEYS  record, pointer (the pointer key of the name `ownName`), outbox
  * ARGV  ownName   the name when the ID is the name, else ''
  *       fields    JSON object: field → value
  *       removal   epoch ms when Redis removes it, or '' for never
  *       deadline  Redis time (ms) after which nothing is written
+ *       event     the `created` event (JSON, without the record: see EMIT)
  * Returns {'ok'} | {'taken'} (a record bears the name) | {'occupied'} (the ID is held by a
  *         record renamed since) | {'pointer', id} (the name points at record id) | {'too_late'}
  */
@@ -37,9 +38,9 @@ export const createRecordScript = defineScript<
   ['ok'] | ['taken'] | ['occupied'] | ['pointer', string] | ['too_late']
 >()({
   name: 'icCreateRecord',
-  keys: ['record', 'pointer'],
-  args: ['ownName', 'fields', 'removal', 'deadline'],
-  lua: `${NORMALIZE}${SET_REMOVAL}${FLATTEN}${TOO_LATE}
+  keys: ['record', 'pointer', 'outbox'],
+  args: ['ownName', 'fields', 'removal', 'deadline', 'event'],
+  lua: `${NORMALIZE}${SET_REMOVAL}${FLATTEN}${EMIT}${TOO_LATE}
 if ownName ~= '' then
   local pointed = redis.call('GET', pointer)
   if pointed then return {'pointer', pointed} end
@@ -51,6 +52,7 @@ if existing then
 end
 redis.call('HSET', record, unpack(flatten(cjson.decode(fields))))
 setRemoval(removal, {record})
+emit(outbox, record, cjson.decode(event))
 return {'ok'}
 `,
 });
@@ -59,19 +61,30 @@ return {'ok'}
  * Changes a record, as compare-and-set: only if neither its version nor its count moved since
  * the caller read it (the caller derived limitReachedAt and the removal instant from them).
  *
- * KEYS  record, history, devices
+ * KEYS  record, history, devices, outbox
  * ARGV  version, timesUsed  what the caller read
  *       set       JSON object: field → value;  unset  JSON array of fields to delete
  *       removal   epoch ms, or '' for never (record, history and registry alike)
  *       entry     the history event (JSON), historyLength
+ *       eventId   the ID of the event the history entry becomes in the outbox (see EMIT)
  *       deadline  Redis time (ms) after which nothing is written
  * Returns {'ok'} | {'moved'} | {'code_not_found'} | {'too_late'}
  */
 export const updateRecordScript = defineScript<['ok' | 'moved' | 'code_not_found' | 'too_late']>()({
   name: 'icUpdateRecord',
-  keys: ['record', 'history', 'devices'],
-  args: ['version', 'timesUsed', 'set', 'unset', 'removal', 'entry', 'historyLength', 'deadline'],
-  lua: `${SET_REMOVAL}${PUSH_CAPPED}${FLATTEN}${TOO_LATE}
+  keys: ['record', 'history', 'devices', 'outbox'],
+  args: [
+    'version',
+    'timesUsed',
+    'set',
+    'unset',
+    'removal',
+    'entry',
+    'historyLength',
+    'eventId',
+    'deadline',
+  ],
+  lua: `${SET_REMOVAL}${PUSH_CAPPED}${FLATTEN}${EMIT}${TOO_LATE}
 local current = redis.call('HMGET', record, '${F.version}', '${F.timesUsed}')
 if not current[1] then return {'code_not_found'} end
 if current[1] ~= version or (current[2] or '0') ~= timesUsed then return {'moved'} end
@@ -79,28 +92,33 @@ for _, field in ipairs(cjson.decode(unset)) do redis.call('HDEL', record, field)
 redis.call('HSET', record, unpack(flatten(cjson.decode(set))))
 setRemoval(removal, {record, history, devices})
 pushCapped(record, history, entry, historyLength)
+local event = cjson.decode(entry)
+event.id = eventId
+emit(outbox, record, event)
 return {'ok'}
 `,
 });
 
 /**
- * Deletes a record with its history and registry.
+ * Deletes a record with its history and registry; its `removed` event keeps the record as it was.
  *
- * KEYS  record, history, devices
+ * KEYS  record, history, devices, outbox
  * ARGV  version   the expected version, or '' for any
  *       deadline  Redis time (ms) after which nothing is deleted
+ *       event     the `removed` event (JSON, without the record)
  * Returns {'ok'} | {'version_conflict'} | {'code_not_found'} | {'too_late'}
  */
 export const deleteRecordScript = defineScript<
   ['ok' | 'version_conflict' | 'code_not_found' | 'too_late']
 >()({
   name: 'icDeleteRecord',
-  keys: ['record', 'history', 'devices'],
-  args: ['version', 'deadline'],
-  lua: `${TOO_LATE}
+  keys: ['record', 'history', 'devices', 'outbox'],
+  args: ['version', 'deadline', 'event'],
+  lua: `${EMIT}${TOO_LATE}
 local current = redis.call('HGET', record, '${F.version}')
 if not current then return {'code_not_found'} end
 if version ~= '' and version ~= current then return {'version_conflict'} end
+emit(outbox, record, cjson.decode(event))
 redis.call('DEL', record, history, devices)
 return {'ok'}
 `,

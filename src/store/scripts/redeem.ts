@@ -1,11 +1,11 @@
 import { ACTION_LETTER as ACT, DISABLED, FIELD as F } from '../record.js';
 import { defineScript } from './define.js';
-import { LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from './lua.js';
+import { EMIT, LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from './lua.js';
 
 /**
  * One redemption, all on the slot of the record's ID.
  *
- * KEYS  record, history, devices (the registry), idempotency (the kept answer of this key)
+ * KEYS  record, history, devices (the registry), idempotency (the kept answer of this key), outbox
  * ARGV  name          the normalised code the device typed; the record must bear it
  *       deadline      Redis time (ms) after which the attempt must not count: the service has
  *                     answered 503 by then, so a command that arrives late does nothing
@@ -15,6 +15,7 @@ import { LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL } from 
  *       device (JSON), historyLength, registryLength
  *       accountNumber '' on the first run; a drawn number when the action creates an account
  *       attempt       this request's own ID: a replay for another request marks the answer shared
+ *       eventId       the ID of the `redeemed` event, emitted with the count (see EMIT)
  * Returns  {'ok', answer, removal ('' = unchanged)} | {'replay', answer} | {'too_late'}
  *        | {'code_not_found'} | {'code_expired'} | {'code_used_up'} | {'code_disabled'}
  *        | {'need_account_number', usernamePrefix}
@@ -32,7 +33,7 @@ export const redeemScript = defineScript<
   | ['need_account_number', string]
 >()({
   name: 'icRedeem',
-  keys: ['record', 'history', 'devices', 'idempotency'],
+  keys: ['record', 'history', 'devices', 'idempotency', 'outbox'],
   args: [
     'name',
     'deadline',
@@ -46,8 +47,9 @@ export const redeemScript = defineScript<
     'registryLength',
     'accountNumber',
     'attempt',
+    'eventId',
   ],
-  lua: `${NORMALIZE}${REDIS_TIME}${LATEST_INSTANT}${PUSH_CAPPED}
+  lua: `${NORMALIZE}${REDIS_TIME}${LATEST_INSTANT}${PUSH_CAPPED}${EMIT}
 local f = redis.call('HMGET', record, '${F.code}', '${F.expiresAt}', '${F.usageLimit}',
   '${F.usageLimitDelaySeconds}', '${F.timesUsed}', '${F.limitReachedAt}', '${F.action}',
   '${F.usernamePrefix}', '${F.accountId}', '${F.deviceId}', '${F.createdAt}', '${F.lastUsedAt}',
@@ -111,10 +113,13 @@ pushCapped(record, devices, cjson.encode({deviceId = deviceId, accountId = accou
 pushCapped(record, history, cjson.encode({at = now, by = 'device', type = 'redeemed',
   accountId = accountId, deviceId = deviceId, deviceName = info.name,
   deviceModel = info.model}), historyLength)
+emit(outbox, record, {id = eventId, type = 'redeemed', at = now, by = 'device',
+  accountId = accountId, deviceId = deviceId, device = info, tokenHash = tokenHash})
 local answer = cjson.encode({action = action, accountId = accountId, deviceId = deviceId,
   sealedToken = sealedToken, timesUsed = used, usageLimit = limit or cjson.null,
   expiresAt = expiresAt or cjson.null, incarnation = f[11], attempt = attempt, at = now,
-  previousLastUsedAt = f[12] or cjson.null, reachedLimit = reachesLimit or false})
+  previousLastUsedAt = f[12] or cjson.null, reachedLimit = reachesLimit or false,
+  eventId = eventId})
 redis.call('SET', idempotency, answer, 'PX', keptForMs)
 return {'ok', answer, tostring(removal)}
 `,
@@ -125,17 +130,18 @@ return {'ok', answer, tostring(removal)}
  * count, the last use and, unless later redemptions keep the count at the limit, the
  * limit-reached instant and the TTLs go back to what they were, and its registry entry and
  * history event go, so that a 503 never hides a use. Not when another request (a retry with the
- * same Idempotency-Key) was given the answer: that one may have answered 200.
+ * same Idempotency-Key) was given the answer: that one may have answered 200. Its `redeemed`
+ * event may have been relayed already, so a `redemption_withdrawn` event follows it.
  *
- * KEYS  record, history, devices, idempotency (the attempt's)
+ * KEYS  record, history, devices, idempotency (the attempt's), outbox
  * ARGV  attempt (the request's ID), retentionMs
  * Returns 'withdrawn' | 'none' (it never counted) | 'shared' (another request has the answer)
  */
 export const withdrawScript = defineScript<'withdrawn' | 'none' | 'shared'>()({
   name: 'icWithdrawRedemption',
-  keys: ['record', 'history', 'devices', 'idempotency'],
+  keys: ['record', 'history', 'devices', 'idempotency', 'outbox'],
   args: ['attempt', 'retentionMs'],
-  lua: `${SET_REMOVAL}
+  lua: `${SET_REMOVAL}${EMIT}${REDIS_TIME}
 local kept = redis.call('GET', idempotency)
 if not kept then return 'none' end
 local answer = cjson.decode(kept)
@@ -170,6 +176,11 @@ removeEntry(history, function(e)
 end)
 answer.withdrawn = true
 redis.call('SET', idempotency, cjson.encode(answer), 'KEEPTTL')
+if answer.eventId then
+  emit(outbox, record, {id = answer.eventId .. '-withdrawn', type = 'redemption_withdrawn',
+    at = math.max(redisTime(), answer.at), by = 'device', redemptionEventId = answer.eventId,
+    accountId = answer.accountId, deviceId = answer.deviceId})
+end
 return 'withdrawn'
 `,
 });
