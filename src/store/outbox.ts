@@ -104,7 +104,7 @@ export class EventOutbox {
         relayState: this.keys.relayState(id),
       },
       {
-        until: String(until),
+        stoppedAt: String(until),
         event: JSON.stringify({ id: newEventId(), type: 'expired', at: until, by: 'time' }),
       },
     );

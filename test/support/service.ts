@@ -41,7 +41,7 @@ export interface CallResult {
  */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: Pick<ServiceOptions, 'httpLimits' | 'slackTiming'> = {},
+  options: Pick<ServiceOptions, 'httpLimits' | 'slackTiming' | 'eventTiming'> = {},
 ): Promise<TestService> {
   const prefix = `test:${randomBytes(4).toString('hex')}:`;
   const config = loadConfig({

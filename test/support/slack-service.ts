@@ -25,7 +25,7 @@ export interface SlackHarness {
  */
 export async function startSlackHarness(
   env: Record<string, string> = {},
-  options: Pick<ServiceOptions, 'slackTiming'> = {},
+  options: Pick<ServiceOptions, 'slackTiming' | 'eventTiming'> = {},
 ): Promise<SlackHarness> {
   const fake = await startFakeSlack({ botToken: BOT_TOKEN });
   const service = await startTestService(

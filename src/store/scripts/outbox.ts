@@ -50,18 +50,18 @@ return 1
  * expiry, or the end of its grace after the limit): a second call for that instant does nothing.
  *
  * KEYS  record, outbox, relayState
- * ARGV  until (the instant, epoch ms), event (JSON, without the record)
+ * ARGV  stoppedAt (the instant, epoch ms), event (JSON, without the record)
  * Returns 1 when emitted, 0 when it already was or the record is gone.
  */
 export const emitExpiryScript = defineScript<number>()({
   name: 'icEmitExpiry',
   keys: ['record', 'outbox', 'relayState'],
-  args: ['until', 'event'],
+  args: ['stoppedAt', 'event'],
   lua: `${EMIT}
 if redis.call('EXISTS', record) == 0 then return 0 end
-if redis.call('HGET', relayState, 'expiredFor') == until then return 0 end
+if redis.call('HGET', relayState, 'expiredFor') == stoppedAt then return 0 end
 emit(outbox, record, cjson.decode(event))
-redis.call('HSET', relayState, 'expiredFor', until)
+redis.call('HSET', relayState, 'expiredFor', stoppedAt)
 redis.call('PEXPIRE', relayState, ${OUTBOX_KEEP_MS})
 return 1
 `,

@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { keysFor } from '../../src/store/keys.js';
+import { freePort, startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { API_TOKEN, redeemBody, startTestService } from '../support/service.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
+
+/**
+ * A redemption answered 200 is never without its event, also when the service is killed right
+ * after counting. The service runs as a process (`src/main.ts`) whose Redis user may not XADD:
+ * so it counts redemptions (and writes their events into the code's outbox, in the same script)
+ * but cannot emit them to the stream. It is killed with SIGKILL; a new service then finds the
+ * outbox by its sweep at start-up and tells every event, to the stream and the webhook.
+ */
+const SECRET = 'whsec_test_0123456789abcdef';
+const PREFIX = 'test:crash:';
+const REDEMPTIONS = 20;
+
+let redis: TestRedis;
+let admin: Redis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+  admin = new Redis(redis.url);
+  await admin.call('ACL', 'SETUSER', 'no-stream', 'on', '>pw', '~*', '&*', '+@all', '-xadd');
+});
+afterAll(async () => {
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+function runService(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  return { child, exited, output: () => output };
+}
+
+async function untilHealthy(base: string) {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const status = await fetch(`${base}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the service did not start');
+}
+
+it('loses no event when the service is killed between counting a redemption and emitting its event', async () => {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const run = runService({
+    PORT: String(port),
+    REDIS_URL: `redis://no-stream:pw@127.0.0.1:${redis.port}`,
+    REDIS_KEY_PREFIX: PREFIX,
+    API_TOKEN,
+    METRICS_PORT: '0',
+  });
+  await untilHealthy(base);
+  const auth = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
+  const created = await fetch(`${base}/api/v1/codes`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ action: 'create_device', accountId: 'acct-crash', usageLimit: 100 }),
+  });
+  expect(created.status).toBe(201);
+  const { code, id } = (await created.json()) as { code: string; id: string };
+  const devices: string[] = [];
+  for (let i = 0; i < REDEMPTIONS; i++) {
+    const answer = await fetch(`${base}/api/v1/redeem`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(redeemBody(code)),
+    });
+    expect(answer.status).toBe(200);
+    devices.push(((await answer.json()) as { deviceId: string }).deviceId);
+  }
+  // Counted, each with its event in the outbox, and none emitted yet: then the kill.
+  const keys = keysFor(PREFIX);
+  expect(await admin.llen(keys.outbox(id))).toBe(REDEMPTIONS + 1);
+  expect(await admin.exists(keys.events)).toBe(0);
+  run.child.kill('SIGKILL');
+  expect(await run.exited).toBe('SIGKILL');
+
+  const receiver = await startWebhookReceiver(SECRET);
+  const next = await startTestService(
+    {
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: PREFIX,
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+    },
+    { eventTiming: { pollMs: 25 } },
+  );
+  try {
+    await receiver.waitForDeliveries(REDEMPTIONS + 1, 20_000);
+    const redeemed = receiver.delivered.filter((event) => event.type === 'code.redeemed');
+    expect(redeemed.map((event) => event.redemption?.deviceId)).toEqual(devices);
+    expect(receiver.delivered[0]?.type).toBe('code.created');
+    const stream = await admin.xrange(keys.events, '-', '+');
+    expect(stream).toHaveLength(REDEMPTIONS + 1);
+    // The last delivery is answered before the relay takes it off the queue: wait for that.
+    await expect
+      .poll(() => admin.exists(keys.outbox(id), keys.webhookQueue(id)), { timeout: 5_000 })
+      .toBe(0);
+  } finally {
+    await next.close();
+    await receiver.close();
+  }
+}, 60_000);
