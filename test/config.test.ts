@@ -225,6 +225,11 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     ['METRICS_PORT', 'off'],
     ['REDIS_ALLOW_EVICTION', 'allkeys-lru'],
     ['SLACK_API_URL', 'slack'],
+    ['EVENTS_STREAM_MAXLEN', '0'],
+    ['EVENTS_STREAM_MAXLEN', 'lots'],
+    ['EVENTS_STREAM_MAXLEN', '1.5'],
+    ['WEBHOOK_URL', 'ftp://example.com/hook'],
+    ['WEBHOOK_URL', 'not a url'],
   ])('%s=%j', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.message).toContain(name);
@@ -241,5 +246,32 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
 
   it('is an Error', () => {
     expect(configError({ PORT: 'abc' })).toBeInstanceOf(Error);
+  });
+
+  it.each([undefined, 'short'])(
+    'needs a WEBHOOK_SECRET of 16 characters with WEBHOOK_URL (%s)',
+    (secret) => {
+      const env: Record<string, string> = { WEBHOOK_URL: 'https://dms.example/hooks' };
+      if (secret) env.WEBHOOK_SECRET = secret;
+      expect(configError(env).message).toContain('WEBHOOK_SECRET');
+    },
+  );
+});
+
+describe('events configuration', () => {
+  it('keeps about 100,000 events in the stream and posts nowhere by default', () => {
+    const config = loadConfig({});
+    expect(config.EVENTS_STREAM_MAXLEN).toBe(100_000);
+    expect(config.WEBHOOK_URL).toBeUndefined();
+  });
+
+  it('reads a webhook with its secret', () => {
+    const config = loadConfig({
+      WEBHOOK_URL: 'https://dms.example/hooks/installcode',
+      WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+      EVENTS_STREAM_MAXLEN: '5000',
+    });
+    expect(config.WEBHOOK_URL).toBe('https://dms.example/hooks/installcode');
+    expect(config.EVENTS_STREAM_MAXLEN).toBe(5_000);
   });
 });
