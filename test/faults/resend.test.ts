@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, expect, it, vi } from 'vitest';
+import { keysFor } from '../../src/store/keys.js';
 import {
   isBackgroundScript,
   untilReady,
@@ -228,6 +229,22 @@ it('a cut, then Redis unreachable past the budget: the 503 stands, and the use i
   const next = await redeem(code);
   expect(next.status).toBe(200);
   expect(next.body.code.timesUsed).toBe(1);
+  // The events say so too: the withdrawn redemption's event (written with the count) is
+  // followed by its withdrawal, which names it; then the redemption that holds.
+  const told = async () =>
+    (await service.redis.xrange(keysFor(service.prefix).events, '-', '+'))
+      .map(([, fields]) => JSON.parse(fields[5] as string))
+      .filter((event) => event.code.code === code);
+  await vi.waitFor(async () => expect(await told()).toHaveLength(4), { timeout: 5_000 });
+  const [created, lost, withdrawn, held] = await told();
+  expect([created, lost, withdrawn, held].map((event) => event.type)).toEqual([
+    'code.created',
+    'code.redeemed',
+    'code.redemption_withdrawn',
+    'code.redeemed',
+  ]);
+  expect(withdrawn).toMatchObject({ withdrawnEventId: lost.id, code: { timesUsed: 0 } });
+  expect(held.redemption.deviceId).toBe(next.body.deviceId);
 });
 
 it('a device that retries with its Idempotency-Key after such a 503 is counted once, and gets 200', async () => {
