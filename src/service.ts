@@ -7,6 +7,7 @@ import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createSlackApp, SLACK_TIMING, type SlackTiming } from './slack/app.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
+import { DeviceRegistry } from './store/device-registry.js';
 import {
   adoptEmbeddedRedis,
   type EmbeddedRedis,
@@ -68,7 +69,8 @@ export async function startService(
   const clock = new RedisClock(redis);
   clock.start();
   await clock.probe();
-  const codes = new CodeService(redis, keys, clock, config.RETENTION);
+  const devices = new DeviceRegistry(redis, keys, config.DEVICE_RETENTION);
+  const codes = new CodeService(redis, keys, clock, config.RETENTION, devices);
   const limiter = new RedeemLimiter(redis, {
     keyPrefix: keys.redeemFailures,
     maxFailures: config.REDEEM_MAX_FAILURES,

@@ -1,6 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import { drawAccountNumberScript } from './account-number.js';
 import { registerScripts } from './define.js';
+import {
+  recordDeviceRedemptionScript,
+  refreshDeviceScript,
+  revokeDeviceScript,
+} from './devices.js';
 import { claimNameScript, setNameLifetimeScript } from './names.js';
 import {
   addHistoryScript,
@@ -19,6 +24,7 @@ import {
 import { claimTasksScript, finishTaskScript } from './schedule.js';
 
 export * from './account-number.js';
+export * from './devices.js';
 export * from './names.js';
 export * from './records.js';
 export * from './redeem.js';
@@ -42,6 +48,9 @@ const ALL = [
   decideRemovalRequestScript,
   reopenRemovalRequestScript,
   withdrawRemovalRequestScript,
+  recordDeviceRedemptionScript,
+  refreshDeviceScript,
+  revokeDeviceScript,
 ];
 
 /** Every script of the store, callable on `redis`. */
