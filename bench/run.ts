@@ -14,6 +14,7 @@ import type { CodeInput } from '../src/codes/rules.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
+import { DeviceRegistry } from '../src/store/device-registry.js';
 import { keysFor } from '../src/store/keys.js';
 import { RedisClock } from '../src/store/redis-clock.js';
 import { defineScripts } from '../src/store/scripts/index.js';
@@ -272,7 +273,9 @@ async function codeServiceOn(client: Redis, keyPrefix: string): Promise<CodeServ
   defineScripts(client);
   const clock = new RedisClock(client);
   await clock.probe();
-  return new CodeService(client, keysFor(keyPrefix), clock, 7 * 86_400_000);
+  const keys = keysFor(keyPrefix);
+  const devices = new DeviceRegistry(client, keys, 90 * 86_400_000);
+  return new CodeService(client, keys, clock, 7 * 86_400_000, devices);
 }
 
 async function benchList(redis: TestRedis) {

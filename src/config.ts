@@ -149,6 +149,8 @@ export const configSchema = z.object({
     .default('{code}')
     .refine((t) => t.includes('{code}'), 'must contain {code}'),
   RETENTION: duration('7d'),
+  /** How long a device is kept after its last redemption or verification (and a revoke is kept). */
+  DEVICE_RETENTION: duration('90d'),
   /** How long before a code expires its creator and channels are reminded. */
   REMIND_BEFORE: duration('24h'),
   REDEEM_MAX_FAILURES: z.coerce.number().int().min(1).default(20),

@@ -9,6 +9,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { webhookFailingNotice } from './slack/admin-notice.js';
 import { createSlackApp, SLACK_TIMING, type SlackTiming } from './slack/app.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
+import { DeviceRegistry } from './store/device-registry.js';
 import {
   adoptEmbeddedRedis,
   type EmbeddedRedis,
@@ -73,7 +74,8 @@ export async function startService(
   const clock = new RedisClock(redis);
   clock.start();
   await clock.probe();
-  const codes = new CodeService(redis, keys, clock, config.RETENTION);
+  const devices = new DeviceRegistry(redis, keys, config.DEVICE_RETENTION);
+  const codes = new CodeService(redis, keys, clock, config.RETENTION, devices);
   const limiter = new RedeemLimiter(redis, {
     keyPrefix: keys.redeemFailures,
     maxFailures: config.REDEEM_MAX_FAILURES,
@@ -102,7 +104,7 @@ export async function startService(
     webhook: config.WEBHOOK_URL
       ? { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET ?? '' }
       : null,
-    devices: null,
+    devices,
     timing: options.eventTiming,
   });
   codes.onEventsWritten((id) => events.written(id));

@@ -28,6 +28,10 @@ describe('loadConfig defaults', () => {
     expect(config.RETENTION).toBe(7 * 24 * 60 * 60 * 1000);
   });
 
+  it('keeps devices for 90 days after their last redemption or verification, in milliseconds', () => {
+    expect(config.DEVICE_RETENTION).toBe(90 * 24 * 60 * 60 * 1000);
+  });
+
   it('allows 20 failures in a 15-minute window, in milliseconds', () => {
     expect(config.REDEEM_MAX_FAILURES).toBe(20);
     expect(config.REDEEM_FAILURE_WINDOW).toBe(15 * 60 * 1000);
@@ -105,6 +109,7 @@ describe('loadConfig values', () => {
       ADMIN_CHANNEL_ID: 'C0123',
       INSTALL_URL_TEMPLATE: 'https://mdm.example/install?code={code}',
       RETENTION: '12h',
+      DEVICE_RETENTION: '30d',
       REDEEM_MAX_FAILURES: '5',
       REDEEM_FAILURE_WINDOW: '90s',
       TRUST_PROXY: '2',
@@ -125,6 +130,7 @@ describe('loadConfig values', () => {
       ADMIN_CHANNEL_ID: 'C0123',
       INSTALL_URL_TEMPLATE: 'https://mdm.example/install?code={code}',
       RETENTION: 12 * 60 * 60 * 1000,
+      DEVICE_RETENTION: 30 * 24 * 60 * 60 * 1000,
       REDEEM_MAX_FAILURES: 5,
       REDEEM_FAILURE_WINDOW: 90 * 1000,
       TRUST_PROXY: 2,
@@ -197,6 +203,7 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     ['RETENTION', '7 weeks'],
     ['RETENTION', '7'],
     ['RETENTION', '0s'],
+    ['DEVICE_RETENTION', '90 days'],
     ['REDEEM_FAILURE_WINDOW', 'soon'],
     ['REDEEM_MAX_FAILURES', '0'],
     ['REDEEM_MAX_FAILURES', 'many'],

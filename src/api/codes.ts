@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CodeError } from '../codes/errors.js';
@@ -6,7 +5,7 @@ import { API_ACTOR, CODE_STATUSES } from '../codes/model.js';
 import { installUrl, renderQrPng } from '../codes/qr.js';
 import { codeInputSchema, fieldErrorsOf, MESSAGES } from '../codes/rules.js';
 import type { CodeService } from '../use-cases/code-service.js';
-import { sendError } from './errors.js';
+import { requireApiToken } from './api-token.js';
 import {
   answer,
   BEARER,
@@ -229,21 +228,9 @@ type CodeRequest = FastifyRequest<{ Params: { code: string } }>;
 /** The management API of SPEC §3, behind `Authorization: Bearer $API_TOKEN`. */
 export function registerCodeRoutes(app: FastifyInstance, deps: Deps) {
   const { codes } = deps;
-  const expectedDigest = digest(deps.apiToken);
 
   app.register(async (api) => {
-    api.addHook('onRequest', async (request, reply) => {
-      const header = request.headers.authorization ?? '';
-      const [scheme = '', token = ''] = header.split(' ', 2);
-      const bearer = scheme.toLowerCase() === 'bearer' ? token : '';
-      if (!timingSafeEqual(digest(bearer), expectedDigest)) {
-        reply.header('WWW-Authenticate', 'Bearer');
-        return sendError(reply, 401, {
-          error: 'unauthorized',
-          message: 'A valid API token is needed.',
-        });
-      }
-    });
+    requireApiToken(api, deps.apiToken);
 
     api.post('/api/v1/codes', { schema: SCHEMAS.create }, async (request, reply) => {
       const code = await codes.createCode(request.body, API_ACTOR);
@@ -333,10 +320,6 @@ function extendRefusal(raw: unknown): CodeError {
       ? { [only]: EXTEND_MESSAGES[only] }
       : { body: EXTEND_MESSAGES.body };
   return new CodeError('invalid_request', 'The extension is not valid.', fields);
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
 
 function withVersion(reply: FastifyReply, version: number): FastifyReply {

@@ -12,6 +12,7 @@ import { redisFailureOf } from '../store/connection.js';
 export const HTTP_STATUS: Record<CodeErrorKind, number> = {
   invalid_request: 400,
   code_not_found: 404,
+  device_not_found: 404,
   code_expired: 410,
   code_used_up: 410,
   code_disabled: 403,

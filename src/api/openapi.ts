@@ -169,6 +169,10 @@ export async function registerOpenApi(app: FastifyInstance) {
       tags: [
         { name: 'redemption', description: 'What a device does' },
         { name: 'codes', description: 'The management API' },
+        {
+          name: 'devices',
+          description: 'The management API: the tokens of the devices that redemptions installed',
+        },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'meta', description: 'This document' },
       ],

@@ -8,6 +8,7 @@ import type { RedisClient } from '../store/connection.js';
 import { isRedisUnavailable } from '../store/connection.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { registerCodeRoutes } from './codes.js';
+import { registerDeviceRoutes } from './devices.js';
 import {
   answerClientError,
   errorReply,
@@ -187,6 +188,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
         apiToken: config.API_TOKEN,
         installUrlTemplate: config.INSTALL_URL_TEMPLATE,
       });
+      registerDeviceRoutes(documented, { codes, apiToken: config.API_TOKEN });
     }
   });
   return app;

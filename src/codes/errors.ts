@@ -2,6 +2,7 @@
 export type CodeErrorKind =
   | 'invalid_request'
   | 'code_not_found'
+  | 'device_not_found'
   | 'code_expired'
   | 'code_used_up'
   | 'code_disabled'
@@ -27,6 +28,7 @@ export class CodeError extends Error {
 export const DEFAULT_MESSAGES: Record<CodeErrorKind, string> = {
   invalid_request: 'The request is not valid.',
   code_not_found: 'No such installation code.',
+  device_not_found: 'No such device, or its token was revoked already.',
   code_expired: 'This installation code has expired.',
   code_used_up: 'This installation code has been used up.',
   code_disabled: 'This installation code is disabled.',

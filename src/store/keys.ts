@@ -6,6 +6,12 @@
  */
 export function keysFor(prefix: string) {
   return {
+    /**
+     * A device that a redemption installed (see DeviceRegistry): its token's hash, account and
+     * instants, or after a revoke only when. Its own slot, apart from any code: a device outlives
+     * the code that installed it, and several codes may install the same device.
+     */
+    device: (deviceId: string) => `${prefix}device:{${deviceId}}`,
     /** Only for a code renamed since its creation: its normalised name → its record ID. */
     name: (normalizedCode: string) => `${prefix}name:{${normalizedCode}}`,
     record: (id: string) => `${prefix}code:{${id}}`,

@@ -39,6 +39,8 @@ export interface Redemption {
   deviceId: string;
   deviceToken: string;
   code: { timesUsed: number; usageLimit: number | null; expiresAt: number | null };
+  /** The redemption's instant (epoch ms, Redis's clock): the same for a replay of it. */
+  redeemedAt: number;
 }
 
 const DEVICE_KEY_TTL_MS = 24 * 3_600_000;
@@ -57,6 +59,8 @@ interface KeptAnswer {
   timesUsed: number;
   usageLimit: number | null;
   expiresAt: number | null;
+  /** The redemption's instant. */
+  at: number;
 }
 
 interface Attempt {
@@ -286,6 +290,7 @@ export class Redemptions {
       deviceId: kept.deviceId,
       deviceToken,
       code: { timesUsed: kept.timesUsed, usageLimit: kept.usageLimit, expiresAt: kept.expiresAt },
+      redeemedAt: kept.at,
     };
   }
 }

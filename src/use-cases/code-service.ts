@@ -1,4 +1,5 @@
 import { codeName, normalizeCode } from '../codes/code-text.js';
+import { hashDeviceToken } from '../codes/device-token.js';
 import { CodeError, codeError, type FieldErrors } from '../codes/errors.js';
 import {
   codeTime,
@@ -21,6 +22,7 @@ import { validateCode } from '../codes/rules.js';
 import { CodeIndex, idOfMember, indexMember } from '../store/code-index.js';
 import { CodeRecords, type Removal } from '../store/code-records.js';
 import type { RedisClient } from '../store/connection.js';
+import type { DeviceRegistry, DeviceVerification } from '../store/device-registry.js';
 import type { HistoryEvent, HistoryEventType } from '../store/history.js';
 import type { Keys } from '../store/keys.js';
 import { type RedeemRequest, type Redemption, Redemptions } from '../store/redemptions.js';
@@ -28,6 +30,7 @@ import {
   answerBy,
   type Budget,
   budgetOf,
+  monotonicNow,
   type RedisClock,
   settleBy,
 } from '../store/redis-clock.js';
@@ -84,6 +87,11 @@ export function writeBudget(): Budget {
 }
 /** A device's redemption: its 503 comes within 5 s of receipt, with time to spare. */
 const REDEEM_BUDGET_MS = 3_000;
+/**
+ * Recording a redemption's device, after the code was used: within the device's 5 s with the
+ * redemption's own budget. The event relay records it again should this fail or run late.
+ */
+const DEVICE_RECORD_BUDGET_MS = 1_000;
 /** A read, for a list or a Slack message: late reads change nothing, but someone is waiting. */
 const READ_BUDGET_MS = 3_000;
 /** How many index entries one filtered list request may look at before it hands back a cursor. */
@@ -110,6 +118,7 @@ export class CodeService {
     keys: Keys,
     private readonly clock: RedisClock,
     private readonly retentionMs: number,
+    private readonly devices: DeviceRegistry,
   ) {
     this.records = new CodeRecords(redis, keys, clock);
     this.index = new CodeIndex(redis, keys);
@@ -142,7 +151,34 @@ export class CodeService {
     if (!redemption.replayed) this.eventsWritten(redemption.recordId);
     const { timesUsed, usageLimit } = redemption.code;
     if (timesUsed === usageLimit) this.limitReached(name);
+    await this.recordDevice(redemption);
     return redemption;
+  }
+
+  /**
+   * Records the device a redemption installed, so that its token can be verified. A failure is
+   * ignored: the use has counted, and a 503 would hide it; the event relay records it again.
+   */
+  private async recordDevice(redemption: Redemption): Promise<void> {
+    const recorded = this.devices.recordRedemption({
+      deviceId: redemption.deviceId,
+      tokenHash: hashDeviceToken(redemption.deviceToken),
+      accountId: redemption.accountId,
+      redeemedAt: redemption.redeemedAt,
+    });
+    await settleBy(monotonicNow() + DEVICE_RECORD_BUDGET_MS, recorded).catch(() => undefined);
+  }
+
+  /** Whether `deviceToken` is the token issued to the device (by its latest redemption) and not revoked. */
+  verifyDevice(deviceId: string, deviceToken: string): Promise<DeviceVerification> {
+    return this.read(() => this.devices.verify(deviceId, deviceToken));
+  }
+
+  /** Revokes the device's token, or device_not_found when it has none (unknown, gone, revoked). */
+  revokeDevice(deviceId: string): Promise<void> {
+    return this.read(async () => {
+      if (!(await this.devices.revoke(deviceId))) throw codeError('device_not_found');
+    });
   }
 
   /** Tells the listeners, off the redemption's path (one read, only for the use that reached it). */

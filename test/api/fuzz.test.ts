@@ -235,6 +235,29 @@ describe('generated requests to every route', () => {
     );
   });
 
+  it('POST /api/v1/devices/verify and DELETE /api/v1/devices/{deviceId}', async () => {
+    // dev-1 is the device of the seeded use_existing_device code, once a request redeems it.
+    const deviceId = fc.oneof(
+      fc.constantFrom('dev-1', 'dev_unknown'),
+      fc.string({ minLength: 1, maxLength: 80 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          anyOf(bodySchema('/api/v1/devices/verify', 'post')),
+          fc.record({ deviceId, deviceToken: fc.string({ maxLength: 300 }) }),
+        ),
+        deviceId,
+        fc.boolean(),
+        async (body, id, verifying) => {
+          if (verifying) await send('POST', '/api/v1/devices/verify', { body });
+          else await send('DELETE', `/api/v1/devices/${encodeURIComponent(id)}`);
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it('GET /healthz and /readyz', async () => {
     for (const path of ['/healthz', '/readyz']) expect((await send('GET', path)).status).toBe(200);
   });

@@ -8,10 +8,11 @@ import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * A redemption answered 200 is never without its event, also when the service is killed right
- * after counting. The service runs as a process (`src/main.ts`) whose Redis user may not XADD:
- * so it counts redemptions (and writes their events into the code's outbox, in the same script)
- * but cannot emit them to the stream. It is killed with SIGKILL; a new service then finds the
- * outbox by its sweep at start-up and tells every event, to the stream and the webhook.
+ * after counting. The service runs as a process (`src/main.ts`) whose Redis user may not touch
+ * the event stream nor the device registry: so it counts redemptions (and writes their events
+ * into the code's outbox, in the same script) but can neither emit them nor record the devices.
+ * It is killed with SIGKILL; a new service then finds the outbox by its sweep at start-up, tells
+ * every event to the stream and the webhook, and records every device, whose token then verifies.
  */
 const SECRET = 'whsec_test_0123456789abcdef';
 const PREFIX = 'test:crash:';
@@ -22,7 +23,29 @@ let admin: Redis;
 beforeAll(async () => {
   redis = await startTestRedis();
   admin = new Redis(redis.url);
-  await admin.call('ACL', 'SETUSER', 'no-stream', 'on', '>pw', '~*', '&*', '+@all', '-xadd');
+  // Every key of the service but the event stream and the device registry.
+  const keys = [
+    'code:*',
+    'name:*',
+    'codes',
+    'codes-sweep',
+    'idem:*',
+    'account-numbers:*',
+    'prefix:*',
+    'redeem-failures*',
+    'event-relay',
+    'schedule',
+  ];
+  await admin.call(
+    'ACL',
+    'SETUSER',
+    'no-stream',
+    'on',
+    '>pw',
+    '&*',
+    '+@all',
+    ...keys.map((key) => `~${PREFIX}${key}`),
+  );
 });
 afterAll(async () => {
   admin?.disconnect();
@@ -54,7 +77,7 @@ async function untilHealthy(base: string) {
   throw new Error('the service did not start');
 }
 
-it('loses no event when the service is killed between counting a redemption and emitting its event', async () => {
+it('loses no event and no device when the service is killed between counting a redemption and emitting its event', async () => {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const run = runService({
@@ -73,7 +96,7 @@ it('loses no event when the service is killed between counting a redemption and 
   });
   expect(created.status).toBe(201);
   const { code, id } = (await created.json()) as { code: string; id: string };
-  const devices: string[] = [];
+  const devices: { deviceId: string; deviceToken: string }[] = [];
   for (let i = 0; i < REDEMPTIONS; i++) {
     const answer = await fetch(`${base}/api/v1/redeem`, {
       method: 'POST',
@@ -81,12 +104,14 @@ it('loses no event when the service is killed between counting a redemption and 
       body: JSON.stringify(redeemBody(code)),
     });
     expect(answer.status).toBe(200);
-    devices.push(((await answer.json()) as { deviceId: string }).deviceId);
+    const { deviceId, deviceToken } = (await answer.json()) as Record<string, string>;
+    devices.push({ deviceId: deviceId as string, deviceToken: deviceToken as string });
   }
   // Counted, each with its event in the outbox, and none emitted yet: then the kill.
   const keys = keysFor(PREFIX);
   expect(await admin.llen(keys.outbox(id))).toBe(REDEMPTIONS + 1);
   expect(await admin.exists(keys.events)).toBe(0);
+  expect(await admin.keys(`${PREFIX}device:*`)).toEqual([]);
   run.child.kill('SIGKILL');
   expect(await run.exited).toBe('SIGKILL');
 
@@ -103,7 +128,15 @@ it('loses no event when the service is killed between counting a redemption and 
   try {
     await receiver.waitForDeliveries(REDEMPTIONS + 1, 20_000);
     const redeemed = receiver.delivered.filter((event) => event.type === 'code.redeemed');
-    expect(redeemed.map((event) => event.redemption?.deviceId)).toEqual(devices);
+    for (const { deviceId, deviceToken } of devices) {
+      const verified = await next.call('POST', '/api/v1/devices/verify', {
+        body: { deviceId, deviceToken },
+      });
+      expect(verified.body).toMatchObject({ valid: true, deviceId, accountId: 'acct-crash' });
+    }
+    expect(redeemed.map((event) => event.redemption?.deviceId)).toEqual(
+      devices.map((device) => device.deviceId),
+    );
     expect(receiver.delivered[0]?.type).toBe('code.created');
     const stream = await admin.xrange(keys.events, '-', '+');
     expect(stream).toHaveLength(REDEMPTIONS + 1);

@@ -75,7 +75,7 @@ export async function startTestService(
     options: CallOptions = {},
   ): Promise<CallResult> => {
     const headers: Record<string, string> = { ...options.headers };
-    if (!options.anonymous && path.startsWith('/api/v1/codes'))
+    if (!options.anonymous && /^\/api\/v1\/(codes|devices)\b/.test(path))
       headers.authorization ??= `Bearer ${API_TOKEN}`;
     let body: string | undefined = options.rawBody;
     if (options.body !== undefined) {

@@ -59,5 +59,9 @@ export async function expectStoreConsistent(service: TestService, retentionMs: n
       );
     }
   }
+  // A device is kept for DEVICE_RETENTION after its last redemption or verification, never for good.
+  for (const key of all.filter((k) => /:device:\{[^}]+\}$/.test(k))) {
+    expect(await expiryOf(service, key), `${key}'s TTL`).toBeGreaterThan(0);
+  }
   return records.length;
 }

@@ -1,6 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import { drawAccountNumberScript } from './account-number.js';
 import { registerScripts } from './define.js';
+import {
+  recordDeviceRedemptionScript,
+  refreshDeviceScript,
+  revokeDeviceScript,
+} from './devices.js';
 import { claimNameScript, setNameLifetimeScript } from './names.js';
 import { emitExpiryScript, finishDeliveryScript, takeRelayedScript } from './outbox.js';
 import {
@@ -20,6 +25,7 @@ import {
 import { claimTasksScript, finishTaskScript } from './schedule.js';
 
 export * from './account-number.js';
+export * from './devices.js';
 export * from './names.js';
 export * from './outbox.js';
 export * from './records.js';
@@ -47,6 +53,9 @@ const ALL = [
   takeRelayedScript,
   finishDeliveryScript,
   emitExpiryScript,
+  recordDeviceRedemptionScript,
+  refreshDeviceScript,
+  revokeDeviceScript,
 ];
 
 /** Every script of the store, callable on `redis`. */
