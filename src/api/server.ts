@@ -141,6 +141,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     });
   });
 
+  // The access line holds no secret (the URL is masked): written without redaction paths.
+  const accessLog = logger.child({}, { redact: { paths: [] } });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the URL: a code must not become a label.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -148,8 +150,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       { method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    request.log.info(
+    accessLog.info(
       {
+        reqId: request.id,
         method: request.method,
         url: redactUrl(request.url),
         status: reply.statusCode,

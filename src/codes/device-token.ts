@@ -1,12 +1,13 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hash } from 'node:crypto';
+import { randomBytesPooled } from './random.js';
 
 /** A device's credential: 256 random bits, handed out once; the service keeps only its hash. */
 export function newDeviceToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBytesPooled(32).toString('base64url');
 }
 
 export function hashDeviceToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /**
@@ -19,7 +20,7 @@ function sealingKey(idempotencyKey: string, scope: string): Buffer {
 }
 
 export function sealToken(token: string, idempotencyKey: string, scope: string): string {
-  const iv = randomBytes(12);
+  const iv = randomBytesPooled(12);
   const cipher = createCipheriv('aes-256-gcm', sealingKey(idempotencyKey, scope), iv);
   const sealed = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
@@ -38,5 +39,5 @@ export function openToken(sealed: string, idempotencyKey: string, scope: string)
 
 /** Where an Idempotency-Key is kept: its hash, so Redis does not hold the key that opens the token. */
 export function idempotencyKeyHash(idempotencyKey: string): string {
-  return createHash('sha256').update(`installcode:idempotency-key:${idempotencyKey}`).digest('hex');
+  return hash('sha256', `installcode:idempotency-key:${idempotencyKey}`, 'hex');
 }

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { CROCKFORD_ALPHABET } from './code-text.js';
+import { randomBytesPooled } from './random.js';
 
 /** Identifiers the service makes: devices', records', and instants that sort as text. */
 
 function randomSymbols(count: number): string {
   let out = '';
-  for (const byte of randomBytes(count)) out += CROCKFORD_ALPHABET[byte & 31];
+  for (const byte of randomBytesPooled(count)) out += CROCKFORD_ALPHABET[byte & 31];
   return out.toLowerCase();
 }
 

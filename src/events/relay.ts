@@ -173,15 +173,19 @@ export class EventRelay {
   private async recordDevices(stored: StoredEntry[]): Promise<void> {
     const { devices } = this.options;
     if (!devices) return;
-    for (const { entry } of stored) {
-      if (entry.type !== 'redeemed') continue;
-      await devices.recordRedemption({
-        deviceId: entry.deviceId as string,
-        tokenHash: entry.tokenHash as string,
-        accountId: (entry.accountId as string | null) ?? null,
-        redeemedAt: entry.at,
-      });
-    }
+    // Sent together (one write to Redis for the batch); each is idempotent, so order does not matter.
+    await Promise.all(
+      stored
+        .filter(({ entry }) => entry.type === 'redeemed')
+        .map(({ entry }) =>
+          devices.recordRedemption({
+            deviceId: entry.deviceId as string,
+            tokenHash: entry.tokenHash as string,
+            accountId: (entry.accountId as string | null) ?? null,
+            redeemedAt: entry.at,
+          }),
+        ),
+    );
   }
 
   /** The newest record seen says when the code stops being usable: then its expiry is looked at. */

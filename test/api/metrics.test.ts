@@ -61,12 +61,21 @@ it('sets security headers on API answers', async () => {
     });
     expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
     expect(answer.headers.get('content-security-policy')).toBe(
-      "default-src 'none';frame-ancestors 'none'",
+      "default-src 'none'; frame-ancestors 'none'",
     );
     expect(answer.headers.get('x-frame-options')).toBe('DENY');
     expect(answer.headers.get('strict-transport-security')).toContain('max-age=');
     expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
     expect(answer.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    // What only protects a page is not sent (README: "Security headers").
+    for (const pageOnly of [
+      'x-xss-protection',
+      'cross-origin-opener-policy',
+      'x-dns-prefetch-control',
+    ]) {
+      expect(answer.headers.get(pageOnly)).toBeNull();
+    }
   }
 });
 
