@@ -94,8 +94,13 @@ const REDEEM_BUDGET_MS = 3_000;
 const DEVICE_RECORD_BUDGET_MS = 1_000;
 /** A read, for a list or a Slack message: late reads change nothing, but someone is waiting. */
 const READ_BUDGET_MS = 3_000;
-/** How many index entries one filtered list request may look at before it hands back a cursor. */
-const MAX_SCANNED_PER_PAGE = 5_000;
+/**
+ * How many index entries one filtered list request may look at before it hands back a cursor:
+ * bounded work for a request any workspace member can make, under 50 ms at 100,000 codes
+ * (bench/RESULTS.md). Read 500 records a round trip.
+ */
+const MAX_SCANNED_PER_PAGE = 2_000;
+const FILTERED_BATCH = 500;
 /** Retries of a compare-and-set update that lost a race with a redemption. */
 const MAX_UPDATE_ATTEMPTS = 20;
 
@@ -321,7 +326,7 @@ export class CodeService {
       (!query.createdBy || code.createdBy === query.createdBy) &&
       (!query.expiresBefore || expiresBetween(code, now, query.expiresBefore)) &&
       (!needle || matchesText(code, needle));
-    const batch = needle || filtered ? Math.max(query.limit * 4, 100) : query.limit + 1;
+    const batch = needle || filtered ? FILTERED_BATCH : query.limit + 1;
     const codes: InstallCode[] = [];
     let after = query.cursor ?? null;
     for (let scanned = 0; scanned < MAX_SCANNED_PER_PAGE; ) {

@@ -146,6 +146,18 @@ describe('the options served as the person types', () => {
     expect(await suggest('nothing like it', blockId)).toEqual([]);
   });
 
+  it('find a whole code typed however old it is, though the text search looks at the newest only', async () => {
+    const old = await create({ description: 'Old kiosk', code: 'KIOSK-OLD-0001' });
+    // More newer codes than one filtered list looks at (2,000), none of them matching.
+    for (let batch = 0; batch < 21; batch++) {
+      await Promise.all(Array.from({ length: 100 }, () => create({ description: 'Newer' })));
+    }
+    const { blockId } = await pickerFor('edit');
+    expect((await suggest('kiosk-old-0001', blockId)).map((o) => o.value)).toEqual([old.id]);
+    // A part of it is looked for among the newest only: not found here, and not claimed to be.
+    expect(await suggest('kiosk-old', blockId)).toEqual([]);
+  }, 60_000);
+
   it('stay within Slack’s limits: at most 100 options, text ≤ 75, value ≤ 150', async () => {
     for (let i = 0; i < 101; i++) {
       await create({ description: `${'Very long description '.repeat(8)}${i}` });

@@ -349,6 +349,14 @@ describe('buildCodeList', () => {
     expectWithinSlackLimits(message(buildCodeList([], NOW, first, null)));
   });
 
+  it('does not say "no match" for an empty filtered page with older codes still to look at', () => {
+    const blocks = buildCodeList([], NOW, { q: 'zzz', page: 1, cursors: [''] }, 'cursor-2');
+    const text = sectionTexts(blocks).join();
+    expect(text).not.toContain('No code matches.');
+    expect(text).toContain('Next* looks at older codes');
+    expect(JSON.stringify(blocks)).toContain('"Next"');
+  });
+
   it('escapes what people typed, so it cannot mention or link', () => {
     const code = makeCode({ description: '<!channel> <@U123> & <https://evil.example|click>' });
     const text = sectionTexts(buildCodeList([code], NOW, first, null)).join('\n');

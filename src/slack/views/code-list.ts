@@ -99,6 +99,16 @@ export function matchCount(position: ListPosition, onPage: number, more: boolean
   return `${counted} ${verb} “${escapeUserText(clip(position.q, 100))}”.`;
 }
 
+/**
+ * A filtered page looks at a bounded number of codes (CodeService.list): one can come back
+ * empty with older codes still to look at, which is not "no match".
+ */
+function emptyPageText(position: ListPosition, moreToLookAt: boolean): string {
+  if (moreToLookAt)
+    return 'No match among the codes looked at so far. *Next* looks at older codes.';
+  return position.q ? 'No code matches.' : 'No codes yet. Create one with `/installcode add`.';
+}
+
 /** One page of the ephemeral list: 10 codes, each with its menu, and Previous/Next. */
 export function buildCodeList(
   codes: InstallCode[],
@@ -124,7 +134,7 @@ export function buildCodeList(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: position.q ? 'No code matches.' : 'No codes yet. Create one with `/installcode add`.',
+        text: emptyPageText(position, nextCursor !== null),
       },
     });
   }

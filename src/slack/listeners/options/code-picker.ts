@@ -33,8 +33,14 @@ function suggestCodes(deps: ListenerDeps) {
     }
     try {
       const typed = suggestion.value?.trim().slice(0, MAX_FILTER_LENGTH) || null;
-      const page = await services.codes.listCodes({ q: typed, limit: MAX_OPTIONS });
-      await ack({ options: buildCodeOptions(page.codes) });
+      const [page, exact] = await Promise.all([
+        services.codes.listCodes({ q: typed, limit: MAX_OPTIONS }),
+        typed ? services.codes.getCode(typed).catch(() => null) : null,
+      ]);
+      // A whole code typed is found however old it is (the text search looks at the newest only).
+      const others = page.codes.filter((code) => code.id !== exact?.id);
+      const codes = exact ? [exact, ...others].slice(0, MAX_OPTIONS) : others;
+      await ack({ options: buildCodeOptions(codes) });
     } catch (error) {
       deps.logger.warn({ err: describeError(error) }, 'code suggestions failed');
       await ack({ options: [] });
