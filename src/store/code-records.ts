@@ -38,12 +38,14 @@ export class CodeRecords {
 
   /** The code named `name` (normalised): under its name as ID, or through its name's pointer. */
   async findByName(name: string): Promise<InstallCode | null> {
-    const pointed = await this.redis.get(this.keys.name(name));
-    for (const id of new Set([pointed, name])) {
-      const code = id && (await this.findNamed(id, name));
-      if (code) return code;
-    }
-    return null;
+    // Both at once (one round trip): most codes were never renamed and have no pointer.
+    const [pointed, namesake] = await Promise.all([
+      this.redis.get(this.keys.name(name)),
+      this.findById(name),
+    ]);
+    const pointedCode = pointed && pointed !== name ? await this.findNamed(pointed, name) : null;
+    if (pointedCode) return pointedCode;
+    return namesake && normalizeCode(namesake.code) === name ? namesake : null;
   }
 
   /** The record `id`, if it is alive and named `name`. */
@@ -173,7 +175,9 @@ export class CodeRecords {
     );
     if (outcome === 'ok') {
       if (renamed) await this.releaseName(normalizeCode(current.code), id);
-      else await this.followLifetime(updated.code, id, removal);
+      // Only a name other than the ID has a pointer whose lifetime follows the record's.
+      else if (normalizeCode(updated.code) !== id)
+        await this.followLifetime(updated.code, id, removal);
       return 'ok';
     }
     if (renamed) await this.releaseName(normalizeCode(updated.code), id);

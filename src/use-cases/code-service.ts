@@ -362,8 +362,10 @@ export class CodeService {
     };
     try {
       const id = await this.records.create(fields, this.removalOf(fields), budget, listFirst);
-      // Housekeeping that the new code does not wait for.
-      this.index.sweep((members) => this.codesOf(members)).catch(() => undefined);
+      // Housekeeping that the new code does not wait for, started after the answer is on its way.
+      setImmediate(() => {
+        this.index.sweep((members) => this.codesOf(members)).catch(() => undefined);
+      });
       return { ...fields, id };
     } catch (error) {
       // A refused record was never written; a failed one may still be, so its entry stays.
