@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type SlackHarness, startSlackHarness } from '../support/slack-service.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, type SlackHarness, startSlackHarness } from '../support/slack-service.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 /** After repeated failed deliveries an admin is told in ADMIN_CHANNEL_ID, once (not per attempt). */
@@ -43,4 +43,33 @@ it('tells the admins once when webhook deliveries keep failing, naming the recei
     .callsTo('chat.postMessage')
     .filter((call) => call.args.channel === 'CADMINS');
   expect(notices).toHaveLength(1);
+});
+
+describe('without ADMIN_CHANNEL_ID', () => {
+  let dmHarness: SlackHarness;
+  beforeAll(async () => {
+    dmHarness = await startSlackHarness(
+      { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET },
+      { eventTiming: { pollMs: 25, retryBaseMs: 10, retryMaxMs: 20, alertAfterAttempts: 3 } },
+    );
+  });
+  afterAll(() => dmHarness?.close());
+
+  it('tells each admin by DM instead', async () => {
+    await dmHarness.service.call('POST', '/api/v1/codes', {
+      body: { action: 'create_device', accountId: 'acct-2' },
+    });
+    const opened = await dmHarness.fake.waitForCall(
+      'conversations.open',
+      (call) => call.args.users === ADMIN,
+      5_000,
+    );
+    const dm = opened.result?.channel as { id: string };
+    const notice = await dmHarness.fake.waitForCall(
+      'chat.postMessage',
+      (call) => call.args.channel === dm.id,
+      5_000,
+    );
+    expect(String(notice.args.text)).toContain('attempts in a row failed');
+  });
 });
