@@ -564,7 +564,9 @@ function machine(): string {
     .toString()
     .match(/v=(\S+)/)?.[1];
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
-  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no']).toString().trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'])
+    .toString()
+    .trim();
   return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, Redis ${redisVersion}, commit ${commit}${dirty ? ' with uncommitted changes' : ''}`;
 }
 

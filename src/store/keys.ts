@@ -24,6 +24,11 @@ export function keysFor(prefix: string) {
      * change or redemption they tell; outlives the record until relayed, at most OUTBOX_KEEP_MS.
      */
     outbox: (id: string) => `${prefix}code:{${id}}:outbox`,
+    /** SCAN patterns of every code's outbox and webhook queue (the prefix's glob characters escaped). */
+    pendingEventsPatterns: [
+      `${globEscaped(prefix)}code:{*}:outbox`,
+      `${globEscaped(prefix)}code:{*}:webhook`,
+    ],
     /** Events relayed to the stream and waiting for the webhook, oldest first (same lifetime). */
     webhookQueue: (id: string) => `${prefix}code:{${id}}:webhook`,
     /** The webhook's retry state of the code's oldest waiting event, and its last expiry event. */
@@ -76,3 +81,8 @@ export function keysFor(prefix: string) {
 }
 
 export type Keys = ReturnType<typeof keysFor>;
+
+/** Text matched literally by a SCAN MATCH pattern. */
+function globEscaped(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -119,7 +119,7 @@ export class EventOutbox {
     const ids = new Set<string>();
     const masters = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
     for (const node of masters) {
-      for (const pattern of [this.keys.outbox('*'), this.keys.webhookQueue('*')]) {
+      for (const pattern of this.keys.pendingEventsPatterns) {
         for await (const keys of node.scanStream({ match: pattern, count: 1_000 })) {
           for (const key of keys as string[]) {
             const id = /\{(.+)\}/.exec(key)?.[1];
