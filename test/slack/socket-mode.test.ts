@@ -361,7 +361,10 @@ describe('the app in Socket Mode', () => {
     expect(home).toMatchObject({ type: 'home', user_id: STAFF });
     expect(textOf(home.blocks)).toContain(newest?.code);
 
-    // Slack's retry of the same event is acked and changes nothing more.
+    // Slack's retry of the same event is acked and changes nothing more. (Homes opened here are
+    // also republished in the background after earlier tests' changes: let those land first.)
+    await settle();
+    const published = fake.callsTo('views.publish').length;
     const eventId = String(opened.payload.event_id);
     await deliver(
       eventsApi(
@@ -370,7 +373,7 @@ describe('the app in Socket Mode', () => {
       ),
     );
     await settle();
-    expect(fake.callsTo('views.publish')).toHaveLength(1);
+    expect(fake.callsTo('views.publish')).toHaveLength(published);
   });
 
   it("refuses an outsider's commands politely, and changes nothing", async () => {
