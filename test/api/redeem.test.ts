@@ -43,6 +43,39 @@ function redeem(code: string, headers: Record<string, string> = {}, from = addre
 const group = { action: 'create_account_and_device', usernamePrefix: 'acme-' };
 
 describe('POST /api/v1/redeem', () => {
+  it('keeps the history and the registry on their record’s lifetime as it changes', async () => {
+    const { code, id } = await createCode({
+      action: 'create_device',
+      accountId: 'acct-ttl',
+      usageLimit: 4,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const keys = keysFor(service.prefix);
+    const lifetimes = async () =>
+      Promise.all(
+        [keys.record(id), keys.history(id), keys.devices(id)].map((key) => redis.pexpiretime(key)),
+      );
+    const expectSameLifetime = async () => {
+      const [record, history, devices] = await lifetimes();
+      expect(record).toBeGreaterThan(0);
+      expect([history, devices]).toEqual([record, record]);
+    };
+    for (let i = 0; i < 2; i++) expect((await redeem(code)).status).toBe(200);
+    await expectSameLifetime();
+    // An edit moves the expiry; the lists that exist follow, and redemptions after keep them so.
+    const later = new Date(Date.now() + 7_200_000).toISOString();
+    expect(
+      (await service.call('PATCH', `/api/v1/codes/${code}`, { body: { expiresAt: later } })).status,
+    ).toBe(200);
+    expect((await redeem(code)).status).toBe(200);
+    await expectSameLifetime();
+    // The last use ends it sooner: record and lists alike.
+    const before = (await lifetimes())[0];
+    expect((await redeem(code)).status).toBe(200);
+    await expectSameLifetime();
+    expect((await lifetimes())[0]).toBeLessThan(before as number);
+  });
+
   it('creates an account and a device for a group code', async () => {
     const { code } = await createCode({ ...group, usageLimit: 50 });
     const answer = await redeem(code);

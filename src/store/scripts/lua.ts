@@ -42,12 +42,17 @@ local function followRecord(record, key)
 end
 `;
 
-/** Appends to a capped list that lives exactly as long as its record (history, devices). */
+/**
+ * Appends to a capped list that lives exactly as long as its record (history, devices). A list
+ * that exists already has its record's lifetime (every script that changes a record's TTL
+ * changes its lists' too), so only a new list, or one whose record's TTL this script changed
+ * (`ttlChanged`), is given it: the redemption's hot path skips two calls per list.
+ */
 export const PUSH_CAPPED = `${FOLLOW_RECORD}
-local function pushCapped(record, list, entry, max)
-  redis.call('LPUSH', list, entry)
-  redis.call('LTRIM', list, 0, tonumber(max) - 1)
-  followRecord(record, list)
+local function pushCapped(record, list, entry, max, ttlChanged)
+  local length = redis.call('LPUSH', list, entry)
+  if length > tonumber(max) then redis.call('LTRIM', list, 0, tonumber(max) - 1) end
+  if length == 1 or ttlChanged then followRecord(record, list) end
 end
 `;
 
@@ -65,12 +70,14 @@ export const OUTBOX_KEEP_MS = 7 * 24 * 3_600_000;
 
 /**
  * Appends an event to the code's outbox, with the record as it stands (raw fields; none once
- * deleted), in the same script as the change it tells: no change without its event.
+ * deleted), in the same script as the change it tells: no change without its event. The outbox
+ * lives OUTBOX_KEEP_MS from its oldest waiting event (it is deleted once relayed).
  */
 export const EMIT = `
 local function emit(outbox, record, event)
   event.record = redis.call('HGETALL', record)
-  redis.call('RPUSH', outbox, cjson.encode(event))
-  redis.call('PEXPIRE', outbox, ${OUTBOX_KEEP_MS})
+  if redis.call('RPUSH', outbox, cjson.encode(event)) == 1 then
+    redis.call('PEXPIRE', outbox, ${OUTBOX_KEEP_MS})
+  end
 end
 `;

@@ -91,7 +91,7 @@ if current[1] ~= version or (current[2] or '0') ~= timesUsed then return {'moved
 for _, field in ipairs(cjson.decode(unset)) do redis.call('HDEL', record, field) end
 redis.call('HSET', record, unpack(flatten(cjson.decode(set))))
 setRemoval(removal, {record, history, devices})
-pushCapped(record, history, entry, historyLength)
+pushCapped(record, history, entry, historyLength, false)
 local event = cjson.decode(entry)
 event.id = eventId
 emit(outbox, record, event)
@@ -137,7 +137,7 @@ export const addHistoryScript = defineScript<number>()({
   args: ['entry', 'historyLength'],
   lua: `${PUSH_CAPPED}
 if redis.call('EXISTS', record) == 0 then return 0 end
-pushCapped(record, history, entry, historyLength)
+pushCapped(record, history, entry, historyLength, false)
 return 1
 `,
 });

@@ -108,11 +108,11 @@ if reachesLimit then
 end
 local info = cjson.decode(device)
 pushCapped(record, devices, cjson.encode({deviceId = deviceId, accountId = accountId,
-  tokenHash = tokenHash, device = info, at = now}), registryLength)
+  tokenHash = tokenHash, device = info, at = now}), registryLength, reachesLimit)
 -- The history names the device as it called itself (absent fields are left out, as nil).
 pushCapped(record, history, cjson.encode({at = now, by = 'device', type = 'redeemed',
   accountId = accountId, deviceId = deviceId, deviceName = info.name,
-  deviceModel = info.model}), historyLength)
+  deviceModel = info.model}), historyLength, reachesLimit)
 emit(outbox, record, {id = eventId, type = 'redeemed', at = now, by = 'device',
   accountId = accountId, deviceId = deviceId, device = info, tokenHash = tokenHash})
 local answer = cjson.encode({action = action, accountId = accountId, deviceId = deviceId,
