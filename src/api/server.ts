@@ -131,11 +131,12 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   app.addHook('preClose', async () => {
     draining = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
+  // Callback-style hooks: an async hook costs every request a promise.
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(answerHeaders);
-    if (!draining) return;
+    if (!draining) return done();
     reply.header('connection', 'close');
-    return sendError(reply, 503, {
+    sendError(reply, 503, {
       error: 'unavailable',
       message: 'The service is restarting. Try again.',
     });
@@ -143,7 +144,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
 
   // The access line holds no secret (the URL is masked): written without redaction paths.
   const accessLog = logger.child({}, { redact: { paths: [] } });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the URL: a code must not become a label.
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe(
@@ -160,6 +161,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       },
       'request',
     );
+    done();
   });
   app.setErrorHandler((error, request, reply) => {
     // Redis down or refusing, or an operation's budget spent waiting for it.
