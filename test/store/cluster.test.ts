@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysFor } from '../../src/store/keys.js';
+import { EventOutbox } from '../../src/store/outbox.js';
 import { decodeQr } from '../support/qr.js';
 import { startTestCluster, type TestCluster } from '../support/redis-cluster.js';
 import { redeemBody, startTestService, type TestService } from '../support/service.js';
@@ -421,5 +424,48 @@ describe('the service on a three-master Redis Cluster', () => {
     const answers = await Promise.all(created.map(({ code }) => redeem(code)));
     expect(answers.map((a) => a.status)).toEqual(created.map(() => 200));
     expect(new Set(answers.map((a) => a.body.accountId)).size).toBe(30);
+  });
+});
+
+describe('events on a Cluster', () => {
+  it('relays every code’s events, whichever master holds the code, to one stream', async () => {
+    const made = await Promise.all(
+      Array.from({ length: 6 }, () => create({ action: 'create_device', accountId: 'acct-ev' })),
+    );
+    for (const { code } of made) {
+      for (let i = 0; i < 2; i++) expect((await redeem(code)).status).toBe(200);
+    }
+    const { events } = keysFor(service.prefix);
+    const told = async () =>
+      (await client.xrange(events, '-', '+'))
+        .map(
+          ([, fields]) => JSON.parse(fields[5] as string) as { type: string; code: { id: string } },
+        )
+        .filter((event) => made.some((m) => m.id === event.code.id));
+    await expect.poll(async () => (await told()).length, { timeout: 10_000 }).toBe(18);
+    for (const { id } of made) {
+      expect((await told()).filter((e) => e.code.id === id).map((e) => e.type)).toEqual([
+        'code.created',
+        'code.redeemed',
+        'code.redeemed',
+      ]);
+    }
+  });
+
+  it('finds waiting outboxes on every master', async () => {
+    const keys = keysFor(service.prefix);
+    const ids = Array.from({ length: 12 }, () => `SWEEP${rand(7)}`);
+    const masters = new Set<string>();
+    for (const id of ids) {
+      await client.rpush(keys.outbox(id), '{}');
+      masters.add(String(client.slots[calculateSlot(keys.outbox(id))]?.[0]));
+    }
+    expect(masters.size).toBeGreaterThan(1);
+    try {
+      const found = await new EventOutbox(service.redis, keys).withPendingEvents();
+      for (const id of ids) expect(found.has(id)).toBe(true);
+    } finally {
+      await Promise.all(ids.map((id) => client.del(keys.outbox(id))));
+    }
   });
 });
