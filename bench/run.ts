@@ -473,7 +473,7 @@ async function benchSaves(redis: TestRedis) {
       if (i >= 5) trips = Math.max(trips, writes);
       if (i >= 5) reads = Math.max(reads, clockReads);
       // Background work a save starts (the index's sweep) ends before the next save is counted.
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
     samples.sort((a, b) => a - b);
     rows.push({

@@ -222,7 +222,7 @@ export class CodeService {
     options: WriteOptions = {},
   ): Promise<InstallCode> {
     const updated = await this.withinBudget(options.budget, async (budget) =>
-      this.update(await this.resolve(target), () => raw, actor, options, budget),
+      this.update(target, () => raw, actor, options, budget),
     );
     this.changed({ id: updated.id, kind: 'updated', by: actor, at: updated.updatedAt });
     return updated;
@@ -240,7 +240,7 @@ export class CodeService {
   ): Promise<InstallCode> {
     const updated = await this.withinBudget(undefined, async (budget) =>
       this.update(
-        await this.resolve(target),
+        target,
         (latest, at) => extensionInput(latest, extension, at),
         actor,
         { eventType: 'extended' },
@@ -258,8 +258,8 @@ export class CodeService {
     actor: Actor = API_ACTOR,
   ): Promise<void> {
     const { id, at } = await this.withinBudget(undefined, async (budget) => {
-      const current = await this.resolve(target);
-      const at = codeTime(current, await this.clock.now());
+      const [current, now] = await Promise.all([this.resolve(target), this.clock.now()]);
+      const at = codeTime(current, now);
       await this.records.delete(current, expectedVersion, { by: actor, at }, budget);
       await this.index.remove(indexMember(current));
       return { id: current.id, at };
@@ -376,15 +376,18 @@ export class CodeService {
     }
   }
 
-  /** `rawOf` gives the change as input, from the code as last read and its time. */
+  /**
+   * `rawOf` gives the change as input, from the code as last read and its time. The code (when
+   * given as text) and Redis's clock are read together: one round trip.
+   */
   private async update(
-    current: InstallCode,
+    target: InstallCode | string,
     rawOf: (latest: InstallCode, at: number) => unknown,
     actor: Actor,
     { expectedVersion, knownErrors, eventType }: WriteOptions & { eventType?: HistoryEventType },
     budget: Budget,
   ): Promise<InstallCode> {
-    const now = await this.clock.now();
+    const [current, now] = await Promise.all([this.resolve(target), this.clock.now()]);
     let latest = current;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       if (expectedVersion !== undefined && latest.version !== expectedVersion) {
