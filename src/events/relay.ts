@@ -273,7 +273,7 @@ export class EventRelay {
       ms: result.ms,
     };
     if (result.ok) logger.info(line, 'webhook delivered');
-    else logger.warn({ ...line, err: result.error }, 'webhook delivery failed; will retry');
+    else logger.warn({ ...line, err: result.error }, 'webhook delivery failed');
     return { ok: result.ok, reason: result.error ?? `HTTP ${result.status}` };
   }
 
