@@ -6,7 +6,6 @@ import { redeemBody, startTestService, type TestService } from '../support/servi
 /** Events as a consumer reads them from the stream, with a consumer group (README: "Events"). */
 let service: TestService;
 const GROUP = 'dms';
-let consumed = 0;
 
 beforeAll(async () => {
   service = await startTestService({}, { eventTiming: { pollMs: 25 } });
@@ -59,7 +58,6 @@ async function nextEvents(count: number, timeoutMs = 5_000): Promise<StreamEvent
       await service.redis.xack(events, GROUP, streamId);
     }
   }
-  consumed += read.length;
   return read;
 }
 
