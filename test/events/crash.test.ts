@@ -110,6 +110,10 @@ it('loses no event and no device when the service is killed between counting a r
   // Counted, each with its event in the outbox, and none emitted yet: then the kill.
   const keys = keysFor(PREFIX);
   expect(await admin.llen(keys.outbox(id))).toBe(REDEMPTIONS + 1);
+  // Kept 7 days from its oldest waiting event (README), not forever.
+  const keptFor = await admin.pttl(keys.outbox(id));
+  expect(keptFor).toBeGreaterThan(7 * 86_400_000 - 60_000);
+  expect(keptFor).toBeLessThanOrEqual(7 * 86_400_000);
   expect(await admin.exists(keys.events)).toBe(0);
   expect(await admin.keys(`${PREFIX}device:*`)).toEqual([]);
   run.child.kill('SIGKILL');

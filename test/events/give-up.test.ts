@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { keysFor } from '../../src/store/keys.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -44,4 +46,34 @@ it('retries with exponential backoff, then gives the event up with an error line
   expect(metrics).toContain('installcode_webhook_attempts_total{outcome="abandoned"} 1');
   // The stream still has it.
   expect(await service.redis.xlen(keysFor(service.prefix).events)).toBe(1);
+});
+
+it('does not follow a redirect: the event stays waiting for its own receiver', async () => {
+  const target = await startWebhookReceiver(SECRET);
+  const redirecting = createServer((_req, res) => {
+    res.writeHead(307, { location: target.url }).end();
+  });
+  await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+  const { port } = redirecting.address() as AddressInfo;
+  const redirected = await startTestService(
+    { WEBHOOK_URL: `http://127.0.0.1:${port}/hook`, WEBHOOK_SECRET: SECRET },
+    { eventTiming: { pollMs: 10, retryBaseMs: 20, retryMaxMs: 40 } },
+  );
+  try {
+    const created = await redirected.call('POST', '/api/v1/codes', {
+      body: { action: 'create_device', accountId: 'acct-2' },
+    });
+    const queue = keysFor(redirected.prefix).webhookQueue(created.body.id as string);
+    await expect
+      .poll(() => redirected.logs.filter((line) => line.includes('"status":307')).length, {
+        timeout: 5_000,
+      })
+      .toBeGreaterThanOrEqual(2);
+    expect(target.delivered).toEqual([]);
+    expect(await redirected.redis.llen(queue)).toBe(1);
+  } finally {
+    await redirected.close();
+    redirecting.close();
+    await target.close();
+  }
 });

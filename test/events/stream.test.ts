@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventSchema } from '../../src/events/event.js';
 import { keysFor } from '../../src/store/keys.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { redeemBody, startTestService, type TestService } from '../support/service.js';
@@ -52,6 +53,8 @@ async function nextEvents(count: number, timeoutMs = 5_000): Promise<StreamEvent
     for (const [streamId, fields] of reply?.[0]?.[1] ?? []) {
       const field = (name: string) => fields[fields.indexOf(name) + 1] as string;
       const event = JSON.parse(field('event')) as StreamEvent;
+      // Exactly the documented shape (README "Events"): no field more, none missing.
+      eventSchema.strict().parse(event);
       expect(field('id')).toBe(event.id);
       expect(field('type')).toBe(event.type);
       read.push(event);

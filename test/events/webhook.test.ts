@@ -63,6 +63,7 @@ it('delivers each of 1,000 redemptions exactly once as an event, after two faile
   }
   // Every event was refused twice, then taken; the signature verified every time.
   expect(receiver.badSignatures).toBe(0);
+  expect(receiver.badEventIds).toBe(0);
   for (const event of receiver.delivered) expect(receiver.attempts.get(event.id)).toBe(3);
   // In order per code: created first, then the counts one by one.
   for (const code of codes) {

@@ -21,6 +21,8 @@ export interface WebhookReceiver {
   attempts: Map<string, number>;
   /** Requests whose signature did not verify (answered 400). */
   badSignatures: number;
+  /** Deliveries whose Installcode-Event-Id header did not name the event in the body. */
+  badEventIds: number;
   /** Resolves once `count` events were delivered (bounded by `timeoutMs`). */
   waitForDeliveries(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -39,7 +41,7 @@ export async function startWebhookReceiver(
   const delivered: ReceivedEvent[] = [];
   const attempts = new Map<string, number>();
   const waiters = new Set<() => void>();
-  const receiver = { badSignatures: 0 };
+  const receiver = { badSignatures: 0, badEventIds: 0 };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -52,6 +54,7 @@ export async function startWebhookReceiver(
         return;
       }
       const event = JSON.parse(body) as ReceivedEvent;
+      if (req.headers['installcode-event-id'] !== event.id) receiver.badEventIds += 1;
       const attempt = (attempts.get(event.id) ?? 0) + 1;
       attempts.set(event.id, attempt);
       if (attempt <= failFirst) {
@@ -72,6 +75,9 @@ export async function startWebhookReceiver(
     attempts,
     get badSignatures() {
       return receiver.badSignatures;
+    },
+    get badEventIds() {
+      return receiver.badEventIds;
     },
     async waitForDeliveries(count, timeoutMs = 60_000) {
       if (delivered.length >= count) return;
