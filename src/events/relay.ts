@@ -115,7 +115,7 @@ export class EventRelay {
 
   /** The code's outbox was written: relay it now (a lost call is made up for by the sweep). */
   written(id: string): void {
-    this.schedule.asap(OUTBOX, id).catch((error: unknown) => {
+    this.schedule.now(OUTBOX, id).catch((error: unknown) => {
       this.options.logger.warn({ err: (error as Error).message }, 'could not schedule a relay');
     });
   }
