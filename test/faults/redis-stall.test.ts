@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keysFor } from '../../src/store/keys.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
 
@@ -274,6 +275,16 @@ describe.sequential('a stall of Redis longer than the budgets', () => {
       expect((await readCode(limited)).timesUsed).toBe(ok.length + 2);
       const names = (await registryOf(service, limited)).map((e) => e.device.name);
       expect(names.filter((name) => name === 'alone')).toEqual(['alone']);
+
+      // The events tell exactly the redemptions answered 200: none behind a 503, none missing.
+      const told = async () =>
+        (await service.redis.xrange(keysFor(service.prefix).events, '-', '+'))
+          .map(([, fields]) => JSON.parse(fields[5] as string))
+          .filter((e) => e.type === 'code.redeemed' && e.code.code === limited)
+          .map((e) => e.redemption.device.name as string)
+          .sort();
+      const answered200 = [...ok.map((a) => a.name), 'after-stall', 'alone'].sort();
+      await expect.poll(told, { timeout: 10_000 }).toEqual(answered200);
     });
   }
 });
