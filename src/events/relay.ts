@@ -236,7 +236,8 @@ export class EventRelay {
         continue;
       }
       const attempt = await this.attempt(event, state.attempts + 1, now);
-      now = await this.options.clock.now();
+      // Redis's clock, moved on by how long the attempt took (no second read per delivery).
+      now += attempt.ms;
       if (attempt.ok) {
         await this.outbox.finishDelivery(id, state.head);
         continue;
@@ -274,7 +275,7 @@ export class EventRelay {
     };
     if (result.ok) logger.info(line, 'webhook delivered');
     else logger.warn({ ...line, err: result.error }, 'webhook delivery failed');
-    return { ok: result.ok, reason: result.error ?? `HTTP ${result.status}` };
+    return { ok: result.ok, ms: result.ms, reason: result.error ?? `HTTP ${result.status}` };
   }
 
   private backoff(attempts: number): number {
