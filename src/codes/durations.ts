@@ -27,5 +27,6 @@ export function formatDuration(seconds: number): string {
 }
 
 export function toIso(instant: number | null): string | null {
-  return instant === null ? null : dayjs(instant).toISOString();
+  // Date directly: the same text as dayjs's, without a wrapper object (every answer and event).
+  return instant === null ? null : new Date(instant).toISOString();
 }
