@@ -7,6 +7,7 @@ import { EventOutbox, RELAY_BATCH, recordOf, type StoredEntry } from '../store/o
 import { fromHash } from '../store/record.js';
 import type { RedisClock } from '../store/redis-clock.js';
 import { Schedule } from '../store/schedule.js';
+import { publishEventsScript } from '../store/scripts/index.js';
 import { eventOf, type InstallcodeEvent } from './event.js';
 import { postEvent, type WebhookTarget } from './webhook.js';
 
@@ -147,29 +148,21 @@ export class EventRelay {
       if (event) events.push(event);
       else logger.warn({ eventId: entry.id }, 'an outbox entry without its code: dropped');
     }
-    // Sent together, in order, on one connection: the stream keeps the code's order.
-    await Promise.all(
-      events.map((event) =>
-        redis.xadd(
-          keys.events,
-          'MAXLEN',
-          '~',
-          streamMaxLength,
-          '*',
-          'id',
-          event.id,
-          'type',
-          event.type,
-          'event',
-          JSON.stringify(event),
-        ),
-      ),
-    );
+    if (events.length > 0) {
+      await publishEventsScript.run(
+        redis,
+        { stream: keys.events },
+        {
+          maxLength: streamMaxLength,
+          events: JSON.stringify(events.map((e) => [e.id, e.type, JSON.stringify(e)])),
+        },
+      );
+    }
     for (const event of events) metrics.eventsPublished.inc({ type: event.type });
     await Promise.all([this.recordDevices(stored), this.planExpiry(id, stored)]);
   }
 
-  /** Redemptions' devices into the registry (again, if the redeeming replica did it already). */
+  /** Redemptions' devices into the registry (the registry skips what this replica recorded already). */
   private async recordDevices(stored: StoredEntry[]): Promise<void> {
     const { devices } = this.options;
     if (!devices) return;

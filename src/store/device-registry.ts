@@ -30,6 +30,8 @@ const HASH_BYTES = 32;
  * a comparison with a real hash: the timing does not tell whether the device exists.
  */
 const DUMMY_HASH = randomBytes(HASH_BYTES);
+/** How many of its own recent records a replica remembers, so as not to send them twice. */
+const REMEMBERED = 4_096;
 
 /**
  * The devices that redemptions installed, each under its own key (store/scripts/devices.ts),
@@ -37,6 +39,9 @@ const DUMMY_HASH = randomBytes(HASH_BYTES);
  * only each token's hash; a presented token is checked by comparing hashes in constant time.
  */
 export class DeviceRegistry {
+  /** Redemptions this replica recorded lately, oldest first (a Set keeps insertion order). */
+  private readonly recorded = new Set<string>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
@@ -46,8 +51,14 @@ export class DeviceRegistry {
   /**
    * Records a redemption's device; idempotent, and an older redemption than the device's latest
    * (or than its revoke) changes nothing. True when this call wrote it.
+   *
+   * The redeeming replica records the device before its 200, and its event relay would record it
+   * again: a redemption this replica recorded lately is not sent twice. (Another replica's relay,
+   * or this one's after a failure, still sends it; that is what the relay's copy is for.)
    */
   async recordRedemption(redemption: DeviceRedemption): Promise<boolean> {
+    const mark = `${redemption.deviceId} ${redemption.redeemedAt} ${redemption.tokenHash}`;
+    if (this.recorded.has(mark)) return false;
     const written = await recordDeviceRedemptionScript.run(
       this.redis,
       { device: this.keys.device(redemption.deviceId) },
@@ -58,7 +69,15 @@ export class DeviceRegistry {
         retentionMs: this.retentionMs,
       },
     );
+    this.remember(mark);
     return written === 1;
+  }
+
+  private remember(mark: string): void {
+    this.recorded.add(mark);
+    if (this.recorded.size > REMEMBERED) {
+      this.recorded.delete(this.recorded.values().next().value as string);
+    }
   }
 
   /** Whether `deviceToken` is the token last issued to the device, and not revoked. */

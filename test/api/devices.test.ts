@@ -363,6 +363,28 @@ describe('recording a redemption again (the event relay)', () => {
     expect((await verify({ deviceId, deviceToken: older.token })).body).toEqual({ valid: false });
   });
 
+  it('does not send again a redemption this replica recorded lately (the relay after the eager write)', async () => {
+    const own = new DeviceRegistry(service.redis, keysFor(service.prefix), RETENTION_MS);
+    const deviceId = `memo-${rand()}`;
+    const redemption = {
+      deviceId,
+      tokenHash: hashDeviceToken(otherToken()),
+      accountId: null,
+      redeemedAt: Date.now(),
+    };
+    expect(await own.recordRedemption(redemption)).toBe(true);
+    // Gone from Redis behind the registry's back: a second send would write it again.
+    await service.redis.del(deviceKey(deviceId));
+    expect(await own.recordRedemption(redemption)).toBe(false);
+    expect(await service.redis.exists(deviceKey(deviceId))).toBe(0);
+    // Another registry (another replica's relay), or a newer redemption, is still sent.
+    expect(await registry.recordRedemption(redemption)).toBe(true);
+    await service.redis.del(deviceKey(deviceId));
+    expect(
+      await own.recordRedemption({ ...redemption, redeemedAt: redemption.redeemedAt + 1 }),
+    ).toBe(true);
+  });
+
   it('agrees on one token when two redemptions of a device share a millisecond, whatever the order', async () => {
     const at = Date.now();
     const tokens = [otherToken(), otherToken()];

@@ -5,6 +5,7 @@ import {
   emitExpiryScript,
   finishDeliveryScript,
   finishTaskScript,
+  publishEventsScript,
   takeRelayedScript,
 } from '../../src/store/scripts/index.js';
 import { startTestRedis, type TestRedis } from './redis-server.js';
@@ -51,6 +52,7 @@ const BACKGROUND_SCRIPTS = [
   claimTasksScript,
   finishTaskScript,
   takeRelayedScript,
+  publishEventsScript,
   finishDeliveryScript,
   emitExpiryScript,
 ].flatMap((script) => [createHash('sha1').update(script.lua).digest('hex'), script.lua]);

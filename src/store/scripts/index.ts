@@ -7,7 +7,12 @@ import {
   revokeDeviceScript,
 } from './devices.js';
 import { claimNameScript, setNameLifetimeScript } from './names.js';
-import { emitExpiryScript, finishDeliveryScript, takeRelayedScript } from './outbox.js';
+import {
+  emitExpiryScript,
+  finishDeliveryScript,
+  publishEventsScript,
+  takeRelayedScript,
+} from './outbox.js';
 import {
   addHistoryScript,
   createRecordScript,
@@ -51,6 +56,7 @@ const ALL = [
   reopenRemovalRequestScript,
   withdrawRemovalRequestScript,
   takeRelayedScript,
+  publishEventsScript,
   finishDeliveryScript,
   emitExpiryScript,
   recordDeviceRedemptionScript,

@@ -26,6 +26,27 @@ return #taken
 });
 
 /**
+ * Appends a relay's batch of events to the stream, in order: one call for the batch rather than
+ * an XADD each (the relay's cost per event is mostly the client's per-command work).
+ *
+ * KEYS  stream
+ * ARGV  maxLength (EVENTS_STREAM_MAXLEN, trimmed with ~), events (JSON: [[id, type, event JSON], …])
+ * Returns how many were added.
+ */
+export const publishEventsScript = defineScript<number>()({
+  name: 'icPublishEvents',
+  keys: ['stream'],
+  args: ['maxLength', 'events'],
+  lua: `
+local list = cjson.decode(events)
+for _, e in ipairs(list) do
+  redis.call('XADD', stream, 'MAXLEN', '~', maxLength, '*', 'id', e[1], 'type', e[2], 'event', e[3])
+end
+return #list
+`,
+});
+
+/**
  * Ends the webhook's work on the oldest waiting event (delivered, or given up after its 24 h):
  * pops it if it is still the head, and clears its retry state.
  *
