@@ -174,10 +174,13 @@ export class CodeRecords {
       },
     );
     if (outcome === 'ok') {
-      if (renamed) await this.releaseName(normalizeCode(current.code), id);
+      const former = normalizeCode(current.code);
+      // A name that is the record's ID has no pointer to release (most codes' first rename).
+      if (renamed) {
+        if (former !== id) await this.releaseName(former, id);
+      }
       // Only a name other than the ID has a pointer whose lifetime follows the record's.
-      else if (normalizeCode(updated.code) !== id)
-        await this.followLifetime(updated.code, id, removal);
+      else if (former !== id) await this.followLifetime(updated.code, id, removal);
       return 'ok';
     }
     if (renamed) await this.releaseName(normalizeCode(updated.code), id);

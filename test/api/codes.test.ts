@@ -778,6 +778,24 @@ describe('PATCH /api/v1/codes/{code}', () => {
     expect((await getCode(newName)).body).toMatchObject({ id: created.id, timesUsed: 2 });
   });
 
+  it('keeps exactly one name pointer through renames, none while the name is the ID again', async () => {
+    const created = await create(fullCode());
+    const pointers = () => service.redis.keys(`${service.prefix}name:{*`);
+    const pointerOf = (name: string) => `${service.prefix}name:{${name.replaceAll('-', '')}}`;
+    const names = [`CHAIN-A-${rand()}`, `CHAIN-B-${rand()}`, created.code, `CHAIN-C-${rand()}`];
+    let current = created.code;
+    const before = await pointers();
+    for (const name of names) {
+      const renamed = await service.call('PATCH', codePath(current), { body: { code: name } });
+      expect(renamed.status).toBe(200);
+      const added = (await pointers()).filter((key) => !before.includes(key));
+      expect(added).toEqual(name === created.code ? [] : [pointerOf(name)]);
+      expect((await getCode(current)).status).toBe(404);
+      expect((await getCode(name)).body).toMatchObject({ id: created.id, code: name });
+      current = name;
+    }
+  });
+
   it('lets a rename change only the way a code is written', async () => {
     const text = `${rand(4)}-${rand(4)}`;
     const created = await create(groupCode({ code: text }));
