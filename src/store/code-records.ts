@@ -158,7 +158,6 @@ export class CodeRecords {
       {
         record: key,
         history: this.keys.history(id),
-        devices: this.keys.devices(id),
         outbox: this.keys.outbox(id),
       },
       {
@@ -201,7 +200,7 @@ export class CodeRecords {
       {
         record: key,
         history: this.keys.history(current.id),
-        devices: this.keys.devices(current.id),
+        legacyRegistry: this.keys.legacyRegistry(current.id),
         outbox: this.keys.outbox(current.id),
       },
       {

@@ -17,8 +17,12 @@ export function keysFor(prefix: string) {
     record: (id: string) => `${prefix}code:{${id}}`,
     /** The newest events of a code; lives as long as its record. */
     history: (id: string) => `${prefix}code:{${id}}:history`,
-    /** The registry: the newest devices that redemptions of the code installed; lives as long as its record. */
-    devices: (id: string) => `${prefix}code:{${id}}:devices`,
+    /**
+     * The per-code registry of earlier versions (the devices its redemptions installed), no longer
+     * written: the device records, the history and the event stream tell the same. Deleted with
+     * its code; until then it keeps the TTL it had.
+     */
+    legacyRegistry: (id: string) => `${prefix}code:{${id}}:devices`,
     /**
      * Events of the code not yet relayed (see EventRelay): written by the same script as the
      * change or redemption they tell; outlives the record until relayed, at most OUTBOX_KEEP_MS.

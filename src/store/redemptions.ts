@@ -47,8 +47,6 @@ const DEVICE_KEY_TTL_MS = 24 * 3_600_000;
 /** A key of our own only has to outlive ioredis re-sending the command after a reconnect. */
 const INTERNAL_KEY_TTL_MS = 10 * 60_000;
 const WITHDRAW_RETRY_MS = 500;
-/** The registry keeps the newest devices of each code (the history keeps fewer, with less). */
-export const REGISTRY_LENGTH = 1_000;
 
 interface KeptAnswer {
   /** The action's letter, as the record holds it. */
@@ -164,7 +162,6 @@ export class Redemptions {
     const keys = {
       record,
       history: this.keys.history(id),
-      devices: this.keys.devices(id),
       idempotency: this.keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
       outbox: this.keys.outbox(id),
     };
@@ -179,7 +176,6 @@ export class Redemptions {
       sealedToken: request.idempotencyKey ? sealToken(deviceToken, idempotencyKey, id) : '',
       device: JSON.stringify(request.device),
       historyLength: HISTORY_LENGTH,
-      registryLength: REGISTRY_LENGTH,
       attempt: attempt.id,
       eventId: newEventId(),
     };
@@ -220,7 +216,6 @@ export class Redemptions {
       const keys = {
         record: this.keys.record(id),
         history: this.keys.history(id),
-        devices: this.keys.devices(id),
         idempotency: this.keys.idempotency(id, idempotencyKeyHash(attempt.idempotencyKey)),
         outbox: this.keys.outbox(id),
       };

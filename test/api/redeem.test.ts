@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { idempotencyKeyHash } from '../../src/codes/device-token.js';
 import { keysFor } from '../../src/store/keys.js';
 import { FIELD } from '../../src/store/record.js';
-import { REGISTRY_LENGTH } from '../../src/store/redemptions.js';
-import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
+import { redeemBody, startTestService, type TestService } from '../support/service.js';
 
 let service: TestService;
 let redis: Redis;
@@ -43,7 +42,7 @@ function redeem(code: string, headers: Record<string, string> = {}, from = addre
 const group = { action: 'create_account_and_device', usernamePrefix: 'acme-' };
 
 describe('POST /api/v1/redeem', () => {
-  it('keeps the history and the registry on their record’s lifetime as it changes', async () => {
+  it('keeps the history on its record’s lifetime as it changes', async () => {
     const { code, id } = await createCode({
       action: 'create_device',
       accountId: 'acct-ttl',
@@ -52,24 +51,22 @@ describe('POST /api/v1/redeem', () => {
     });
     const keys = keysFor(service.prefix);
     const lifetimes = async () =>
-      Promise.all(
-        [keys.record(id), keys.history(id), keys.devices(id)].map((key) => redis.pexpiretime(key)),
-      );
+      Promise.all([keys.record(id), keys.history(id)].map((key) => redis.pexpiretime(key)));
     const expectSameLifetime = async () => {
-      const [record, history, devices] = await lifetimes();
+      const [record, history] = await lifetimes();
       expect(record).toBeGreaterThan(0);
-      expect([history, devices]).toEqual([record, record]);
+      expect(history).toBe(record);
     };
     for (let i = 0; i < 2; i++) expect((await redeem(code)).status).toBe(200);
     await expectSameLifetime();
-    // An edit moves the expiry; the lists that exist follow, and redemptions after keep them so.
+    // An edit moves the expiry; the history follows, and redemptions after keep it so.
     const later = new Date(Date.now() + 7_200_000).toISOString();
     expect(
       (await service.call('PATCH', `/api/v1/codes/${code}`, { body: { expiresAt: later } })).status,
     ).toBe(200);
     expect((await redeem(code)).status).toBe(200);
     await expectSameLifetime();
-    // The last use ends it sooner: record and lists alike.
+    // The last use ends it sooner: record and history alike.
     const before = (await lifetimes())[0];
     expect((await redeem(code)).status).toBe(200);
     await expectSameLifetime();
@@ -114,9 +111,8 @@ describe('POST /api/v1/redeem', () => {
     for (const key of await redis.keys(`${service.prefix}*`)) {
       expect(JSON.stringify(await readKey(key))).not.toContain(deviceToken);
     }
-    const [device] = await registryOf(service, code);
-    expect(device?.deviceId).toBe(deviceId);
-    expect(device?.tokenHash).toBe(createHash('sha256').update(deviceToken).digest('hex'));
+    const device = await redis.hgetall(keysFor(service.prefix).device(deviceId));
+    expect(device.tokenHash).toBe(createHash('sha256').update(deviceToken).digest('hex'));
   });
 
   it('succeeds exactly min(N, L) times under 60 concurrent redemptions, with distinct accounts', async () => {
@@ -229,32 +225,31 @@ describe('POST /api/v1/redeem', () => {
   });
 });
 
-describe('the device registry', () => {
-  const expiryOf = (key: string) => redis.call('PEXPIRETIME', key).then(Number);
-
-  it('keeps the newest REGISTRY_LENGTH devices of a code that never ends', async () => {
-    const { code } = await createCode({ action: 'create_device', accountId: 'acct-many' });
-    const total = REGISTRY_LENGTH + 5;
-    for (let sent = 0; sent < total; sent += 50) {
-      const batch = Array.from({ length: Math.min(50, total - sent) }, () => redeem(code));
-      expect((await Promise.all(batch)).every((answer) => answer.status === 200)).toBe(true);
-    }
-    const registry = await registryOf(service, code);
-    expect(registry).toHaveLength(REGISTRY_LENGTH);
-    const stored = await service.call('GET', `/api/v1/codes/${code}`);
-    expect(stored.body.timesUsed).toBe(total);
+describe('what a redemption leaves beside its code', () => {
+  it('writes no per-code registry: the device has its record, the history names it', async () => {
+    const { code, id } = await createCode({ action: 'create_device', accountId: 'acct-beside' });
+    const answer = await service.call('POST', '/api/v1/redeem', {
+      body: redeemBody(code, { name: 'beside' }),
+      headers: { 'x-forwarded-for': address() },
+    });
+    const { deviceId } = answer.body;
+    const keys = keysFor(service.prefix);
+    expect(await redis.exists(keys.legacyRegistry(id))).toBe(0);
+    expect(await redis.hget(keys.device(deviceId), 'accountId')).toBe('acct-beside');
+    const history = await service.call('GET', `/api/v1/codes/${code}/history`);
+    expect(history.body.events[0]).toMatchObject({
+      type: 'redeemed',
+      deviceId,
+      deviceName: 'beside',
+    });
   });
 
-  it('lives as long as its code, and goes with it', async () => {
-    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
-    const { code, id } = await createCode({ ...group, expiresAt });
-    expect((await redeem(code)).status).toBe(200);
-    const devices = `${service.prefix}code:{${id}}:devices`;
-    expect(await expiryOf(devices)).toBe(await expiryOf(`${service.prefix}code:{${id}}`));
-    expect(await expiryOf(devices)).toBeGreaterThan(Date.parse(expiresAt));
-
+  it('deletes an earlier version’s registry with its code', async () => {
+    const { code, id } = await createCode({ ...group });
+    const legacy = keysFor(service.prefix).legacyRegistry(id);
+    await redis.lpush(legacy, JSON.stringify({ deviceId: 'dev_old', at: Date.now() }));
     expect((await service.call('DELETE', `/api/v1/codes/${code}`)).status).toBe(204);
-    expect(await redis.exists(devices)).toBe(0);
+    expect(await redis.exists(legacy)).toBe(0);
   });
 });
 

@@ -5,7 +5,12 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { redisTimeMs, stepClock } from '../support/clock-steps.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
+import {
+  redeemBody,
+  redemptionsOf,
+  startTestService,
+  type TestService,
+} from '../support/service.js';
 
 /**
  * Redis's clock steps (an NTP step, a VM restore, a failover to a host whose clock is behind)
@@ -77,7 +82,7 @@ it('a hard limit of 1, used, stays used up when the clock steps back 10 minutes'
   await step(-10 * MINUTE);
   for (let i = 0; i < 5; i++) expect(await redeem(code)).toEqual(USED_UP);
   expect(await view(code)).toMatchObject({ status: 'used_up', timesUsed: 1 });
-  expect(await registryOf(service, code)).toHaveLength(1);
+  expect(await redemptionsOf(service, code)).toHaveLength(1);
 });
 
 it('stays used up across a restart of Redis whose clock comes back 10 minutes behind', async () => {
@@ -103,7 +108,7 @@ it('stays used up across a restart of Redis whose clock comes back 10 minutes be
   for (let i = 0; i < 5; i++) expect(await redeem(code)).toEqual(USED_UP);
   const after = await view(code);
   expect(after).toMatchObject({ status: 'used_up', timesUsed: 1, lastUsedAt: before.lastUsedAt });
-  expect(await registryOf(service, code)).toHaveLength(1);
+  expect(await redemptionsOf(service, code)).toHaveLength(1);
 });
 
 it('an expired code stays expired when the clock steps back 10 minutes', async () => {
@@ -141,7 +146,7 @@ it('a delay seen to be over is not lengthened when the clock steps back', async 
   await step(-10 * MINUTE);
   for (let i = 0; i < 3; i++) expect(await redeem(code)).toEqual(USED_UP);
   expect(await view(code)).toMatchObject({ status: 'used_up', timesUsed: 2 });
-  expect(await registryOf(service, code)).toHaveLength(2);
+  expect(await redemptionsOf(service, code)).toHaveLength(2);
 });
 
 it('updatedAt, lastUsedAt and history never go backwards after a step forward then back', async () => {
@@ -245,7 +250,7 @@ it('20 concurrent redemptions of a hard limit of 3, the clock stepping back mid-
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(3);
     expect(outcomes.filter((o) => o.status !== 200)).toEqual(Array(17).fill(USED_UP));
     expect(await view(code)).toMatchObject({ status: 'used_up', timesUsed: 3 });
-    expect(await registryOf(service, code)).toHaveLength(3);
+    expect(await redemptionsOf(service, code)).toHaveLength(3);
     // And after the step, still used up.
     expect(await redeem(code)).toEqual(USED_UP);
   }

@@ -67,12 +67,28 @@ it('creating a code: cut after the record is written, the code is listed and has
 });
 
 it('renaming a code: cut after each of its steps', async () => {
-  for (const skip of [0, 1, 2]) {
-    const { code } = await create({
+  // A first rename claims the new name and writes (its former name is its ID: no pointer to
+  // release); a code renamed before also releases its former name's pointer after the write.
+  for (const [renamedBefore, skip] of [
+    [false, 0],
+    [false, 1],
+    [true, 0],
+    [true, 1],
+    [true, 2],
+  ] as const) {
+    let { code } = await create({
       action: 'create_device',
       accountId: 'a1',
       expiresAt: inAnHour(),
     });
+    if (renamedBefore) {
+      const first = `CUT-FIRST-${++serial}`;
+      const answer = await service.call('PATCH', `/api/v1/codes/${code}`, {
+        body: { code: first },
+      });
+      expect(answer.status).toBe(200);
+      code = first;
+    }
     const renamed = `CUT-RENAME-${++serial}`;
     await cutDuring(skip, () =>
       service.call('PATCH', `/api/v1/codes/${code}`, { body: { code: renamed } }),
@@ -95,7 +111,7 @@ it('editing a code that reached its limit: cut after the edit, the TTL follows',
   );
 });
 
-it('redeeming the last use: cut after the script, the TTL of record, history and registry agree', async () => {
+it('redeeming the last use: cut after the script, the TTLs of record and history agree', async () => {
   const { code } = await create({ action: 'create_device', accountId: 'a1', usageLimit: 1 });
   await cutDuring(0, () => service.call('POST', '/api/v1/redeem', { body: redeemBody(code) }));
 });

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
+import {
+  redeemBody,
+  redemptionsOf,
+  startTestService,
+  type TestService,
+} from '../support/service.js';
 
 /**
  * Redis crashes (SIGKILL) and comes back while devices redeem: the service answers every request
@@ -27,7 +32,7 @@ afterAll(async () => {
 });
 
 interface Attempt {
-  /** The device name sent, unique per attempt, so the registry shows which attempts were counted. */
+  /** The device name sent, unique per attempt, so the code's events show which attempts were counted. */
   name: string;
   /** 0 when no HTTP answer came at all (connection refused, reset or hung past the abort). */
   status: number;
@@ -82,11 +87,11 @@ async function readCode(code: string) {
 let killedAt = 0;
 
 /**
- * The attempts Redis counted (the devices registered beside the code, by the name each attempt
+ * The attempts Redis counted (the code's redemptions its events tell, by the name each attempt
  * sent) that were not answered 200: each is a redemption the device was told had failed.
  */
 async function countedWithout200(code: string, all: Attempt[]) {
-  const names = new Set((await registryOf(service, code)).map((entry) => entry.device.name));
+  const names = new Set((await redemptionsOf(service, code)).map((entry) => entry.device.name));
   return all
     .filter((a) => names.has(a.name) && a.status !== 200)
     .map((a) => ({

@@ -2,19 +2,24 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keysFor } from '../../src/store/keys.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
+import {
+  redeemBody,
+  redemptionsOf,
+  startTestService,
+  type TestService,
+} from '../support/service.js';
 
 /**
  * Redis stalls (a pause, a sleeping or a stopped server) for longer than the service's budgets,
  * while devices redeem and people edit codes (SPEC §2, issue #8 items 1 and 2):
  * - every request is answered within 5 s of being sent, 503 `unavailable` (or 200, then counted);
  * - a 503 changed nothing, also once Redis resumes and runs the commands it held: `timesUsed`
- *   equals the number of 200s, the registry holds exactly the devices answered 200, a create
+ *   equals the number of 200s, the code's events tell exactly the devices answered 200, a create
  *   answered 503 left no code, a change answered 503 left the code as it was;
  * - the service recovers by itself, and a key answered 503 gets 200 on retry, counted once.
  *
  * "Uses counted behind a 503" shows as `timesUsed` above the number of 200s (and as a device in
- * the registry whose request was not answered 200): see the assertions after the stall.
+ * the events whose request was not answered 200): see the assertions after the stall.
  */
 
 /** Longer than any budget (redemption 3 s, writes 2.5 s): the requests sent ~3 s in still see it. */
@@ -46,7 +51,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Answer {
   label: string;
-  /** The device name sent (redemptions), so the registry tells which attempts Redis counted. */
+  /** The device name sent (redemptions), so the code's events tell which attempts Redis counted. */
   name?: string;
   key?: string;
   /** 0: no HTTP answer at all within 10 s. */
@@ -117,7 +122,7 @@ async function scriptRuns(): Promise<number> {
   return runs;
 }
 
-/** The code records under the service's prefix (not their history, registry or keys). */
+/** The code records under the service's prefix (not their history or other keys). */
 async function recordCount(): Promise<number> {
   const keys = await control.keys(`${service.prefix}code:{*}`);
   return keys.filter((key) => key.endsWith('}')).length;
@@ -245,11 +250,11 @@ describe.sequential('a stall of Redis longer than the budgets', () => {
       expect((await scriptRuns()) - runsBefore).toBeGreaterThanOrEqual(redemptions.length);
       await sleep(300);
 
-      // Exactly the redemptions answered 200 were counted, and only their devices registered.
+      // Exactly the redemptions answered 200 were counted, and only their devices are told.
       const ok = redemptions.filter((a) => a.status === 200);
       expect((await readCode(limited)).timesUsed).toBe(ok.length);
-      const registered = (await registryOf(service, limited)).map((e) => e.device.name).sort();
-      expect(registered).toEqual(ok.map((a) => a.name).sort());
+      const devicesTold = (await redemptionsOf(service, limited)).map((e) => e.device.name).sort();
+      expect(devicesTold).toEqual(ok.map((a) => a.name).sort());
 
       // A create answered 503 left no code (neither listed nor stored); one answered 201 is there.
       const expected = [limited, edited];
@@ -273,7 +278,7 @@ describe.sequential('a stall of Redis longer than the budgets', () => {
       expect(again.status).toBe(200);
       expect(again.body.deviceId).toBe(retry.body.deviceId);
       expect((await readCode(limited)).timesUsed).toBe(ok.length + 2);
-      const names = (await registryOf(service, limited)).map((e) => e.device.name);
+      const names = (await redemptionsOf(service, limited)).map((e) => e.device.name);
       expect(names.filter((name) => name === 'alone')).toEqual(['alone']);
 
       // The events tell exactly the redemptions answered 200: none behind a 503, none missing.

@@ -6,7 +6,7 @@ import {
   untilReady,
   useServiceBehindProxy,
 } from '../support/proxied-service.js';
-import { redeemBody, registryOf, type TestService } from '../support/service.js';
+import { redeemBody, redemptionsOf, type TestService } from '../support/service.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -144,10 +144,10 @@ it('a group code whose second script (with the account number) is cut off still 
   if (first.status === 200) expect(retry.body.accountId).toBe(first.body.accountId);
   expect(await timesUsed(code)).toBe(1);
 
-  // The registry beside the code holds exactly one device, in one account.
-  const registry = await registryOf(service, code);
-  expect(registry).toHaveLength(1);
-  expect(registry[0]?.accountId).toBe(retry.body.accountId);
+  // The code's events tell exactly one redemption, in one account.
+  const counted = await redemptionsOf(service, code);
+  expect(counted).toHaveLength(1);
+  expect(counted[0]?.accountId).toBe(retry.body.accountId);
 });
 
 it('a hard limit holds when the script that reaches it is cut off and re-sent', async () => {
@@ -231,7 +231,7 @@ it('a cut, then Redis unreachable past the budget: the 503 stands, and the use i
   await untilReady(service);
   // The script counted before the cut; the service takes it back once it can reach Redis.
   await vi.waitFor(async () => expect(await timesUsed(code)).toBe(0), { timeout: 5_000 });
-  expect(await registryOf(service, code)).toEqual([]);
+  expect(await redemptionsOf(service, code)).toEqual([]);
   const stored = await service.call('GET', `/api/v1/codes/${code}`);
   expect(stored.body).toMatchObject({ status: 'active', limitReachedAt: null, lastUsedAt: null });
   // The code works as if the lost attempt had never been.
@@ -270,5 +270,5 @@ it('a device that retries with its Idempotency-Key after such a 503 is counted o
   expect(retry.status).toBe(200);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   expect(await timesUsed(code)).toBe(1);
-  expect(await registryOf(service, code)).toHaveLength(1);
+  expect(await redemptionsOf(service, code)).toHaveLength(1);
 });

@@ -1,7 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
-import { redeemBody, registryOf, startTestService, type TestService } from '../support/service.js';
+import {
+  redeemBody,
+  redemptionsOf,
+  startTestService,
+  type TestService,
+} from '../support/service.js';
 
 /**
  * Stalls that end at an awkward moment (SPEC §2: "an answer other than 200 means the code was
@@ -84,7 +89,7 @@ it('a redemption whose reply a stall holds back is not counted behind its 503', 
   await sleep(3_000);
   expect(await control.ping()).toBe('PONG');
 
-  const names = (await registryOf(service, code)).map((entry) => entry.device.name);
+  const names = (await redemptionsOf(service, code)).map((entry) => entry.device.name);
   const { timesUsed } = (await service.codes.getCode(code)) as { timesUsed: number };
   expect({ status: answer.status, timesUsed, names }).toEqual(
     answer.status === 200

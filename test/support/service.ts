@@ -128,17 +128,56 @@ export function redeemBody(code: string, device: Record<string, string> = { name
   return { code, device };
 }
 
-/** What the registry beside a code holds: one entry per device a redemption installed. */
-export interface RegistryEntry {
+/** A redemption of a code that Redis holds: counted, and not withdrawn since. */
+export interface CountedRedemption {
+  eventId: string;
   deviceId: string;
   accountId: string | null;
-  tokenHash: string;
   device: Record<string, string>;
-  at: number;
 }
 
-export async function registryOf(service: TestService, code: string): Promise<RegistryEntry[]> {
+interface Told {
+  id: string;
+  type: string;
+  deviceId?: string;
+  accountId?: string | null;
+  device?: Record<string, string>;
+  withdrawn?: string;
+}
+
+/**
+ * The redemptions Redis counted on a code and still holds, oldest first: its `redeemed` events
+ * less those withdrawn, from the code's outbox and the stream (the outbox read first, so an event
+ * the relay moves in between is seen in one or both, and counted once by its ID).
+ */
+export async function redemptionsOf(
+  service: TestService,
+  code: string,
+): Promise<CountedRedemption[]> {
   const { id } = await service.codes.getCode(code);
-  const entries = await service.redis.lrange(keysFor(service.prefix).devices(id), 0, -1);
-  return entries.map((entry) => JSON.parse(entry) as RegistryEntry);
+  const keys = keysFor(service.prefix);
+  const waiting: Told[] = (await service.redis.lrange(keys.outbox(id), 0, -1)).map((raw) => {
+    const e = JSON.parse(raw);
+    return { ...e, withdrawn: e.redemptionEventId };
+  });
+  const streamed: Told[] = (await service.redis.xrange(keys.events, '-', '+'))
+    .map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1] as string))
+    .filter((e) => e.code.id === id)
+    .map((e) => ({
+      id: e.id,
+      type: e.type.replace(/^code\./, ''),
+      ...e.redemption,
+      withdrawn: e.withdrawnEventId,
+    }));
+  const told = new Map<string, Told>();
+  for (const event of [...streamed, ...waiting]) told.set(event.id, event);
+  const withdrawn = new Set([...told.values()].map((e) => e.withdrawn).filter(Boolean));
+  return [...told.values()]
+    .filter((e) => e.type === 'redeemed' && !withdrawn.has(e.id))
+    .map((e) => ({
+      eventId: e.id,
+      deviceId: e.deviceId as string,
+      accountId: e.accountId ?? null,
+      device: e.device ?? {},
+    }));
 }

@@ -34,7 +34,7 @@ local function latestInstant(record)
 end
 `;
 
-/** Gives a companion key (history, devices) its record's removal instant, or none. */
+/** Gives a companion key (the history) its record's removal instant, or none. */
 const FOLLOW_RECORD = `
 local function followRecord(record, key)
   local at = redis.call('PEXPIRETIME', record)
@@ -43,10 +43,10 @@ end
 `;
 
 /**
- * Appends to a capped list that lives exactly as long as its record (history, devices). A list
+ * Appends to a capped list that lives exactly as long as its record (the history). A list
  * that exists already has its record's lifetime (every script that changes a record's TTL
  * changes its lists' too), so only a new list, or one whose record's TTL this script changed
- * (`ttlChanged`), is given it: the redemption's hot path skips two calls per list.
+ * (`ttlChanged`), is given it: the redemption's hot path skips two calls.
  */
 export const PUSH_CAPPED = `${FOLLOW_RECORD}
 local function pushCapped(record, list, entry, max, ttlChanged)

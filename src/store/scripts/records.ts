@@ -61,10 +61,10 @@ return {'ok'}
  * Changes a record, as compare-and-set: only if neither its version nor its count moved since
  * the caller read it (the caller derived limitReachedAt and the removal instant from them).
  *
- * KEYS  record, history, devices, outbox
+ * KEYS  record, history, outbox
  * ARGV  version, timesUsed  what the caller read
  *       set       JSON object: field → value;  unset  JSON array of fields to delete
- *       removal   epoch ms, or '' for never (record, history and registry alike)
+ *       removal   epoch ms, or '' for never (record and history alike)
  *       entry     the history event (JSON), historyLength
  *       eventId   the ID of the event the history entry becomes in the outbox (see EMIT)
  *       deadline  Redis time (ms) after which nothing is written
@@ -72,7 +72,7 @@ return {'ok'}
  */
 export const updateRecordScript = defineScript<['ok' | 'moved' | 'code_not_found' | 'too_late']>()({
   name: 'icUpdateRecord',
-  keys: ['record', 'history', 'devices', 'outbox'],
+  keys: ['record', 'history', 'outbox'],
   args: [
     'version',
     'timesUsed',
@@ -90,7 +90,7 @@ if not current[1] then return {'code_not_found'} end
 if current[1] ~= version or (current[2] or '0') ~= timesUsed then return {'moved'} end
 for _, field in ipairs(cjson.decode(unset)) do redis.call('HDEL', record, field) end
 redis.call('HSET', record, unpack(flatten(cjson.decode(set))))
-setRemoval(removal, {record, history, devices})
+setRemoval(removal, {record, history})
 pushCapped(record, history, entry, historyLength, false)
 local event = cjson.decode(entry)
 event.id = eventId
@@ -100,9 +100,10 @@ return {'ok'}
 });
 
 /**
- * Deletes a record with its history and registry; its `removed` event keeps the record as it was.
+ * Deletes a record with its history (and an earlier version's registry); its `removed` event
+ * keeps the record as it was.
  *
- * KEYS  record, history, devices, outbox
+ * KEYS  record, history, legacyRegistry, outbox
  * ARGV  version   the expected version, or '' for any
  *       deadline  Redis time (ms) after which nothing is deleted
  *       event     the `removed` event (JSON, without the record)
@@ -112,14 +113,14 @@ export const deleteRecordScript = defineScript<
   ['ok' | 'version_conflict' | 'code_not_found' | 'too_late']
 >()({
   name: 'icDeleteRecord',
-  keys: ['record', 'history', 'devices', 'outbox'],
+  keys: ['record', 'history', 'legacyRegistry', 'outbox'],
   args: ['version', 'deadline', 'event'],
   lua: `${EMIT}${TOO_LATE}
 local current = redis.call('HGET', record, '${F.version}')
 if not current then return {'code_not_found'} end
 if version ~= '' and version ~= current then return {'version_conflict'} end
 emit(outbox, record, cjson.decode(event))
-redis.call('DEL', record, history, devices)
+redis.call('DEL', record, history, legacyRegistry)
 return {'ok'}
 `,
 });

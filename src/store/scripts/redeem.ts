@@ -5,14 +5,14 @@ import { EMIT, LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL }
 /**
  * One redemption, all on the slot of the record's ID.
  *
- * KEYS  record, history, devices (the registry), idempotency (the kept answer of this key), outbox
+ * KEYS  record, history, idempotency (the kept answer of this key), outbox
  * ARGV  name          the normalised code the device typed; the record must bear it
  *       deadline      Redis time (ms) after which the attempt must not count: the service has
  *                     answered 503 by then, so a command that arrives late does nothing
  *       keptForMs     how long the answer is kept under the idempotency key
  *       retentionMs   RETENTION, for the TTL once the code can no longer be used
  *       deviceId, tokenHash, sealedToken ('' when the device sent no Idempotency-Key),
- *       device (JSON), historyLength, registryLength
+ *       device (JSON), historyLength
  *       accountNumber '' on the first run; a drawn number when the action creates an account
  *       attempt       this request's own ID: a replay for another request marks the answer shared
  *       eventId       the ID of the `redeemed` event, emitted with the count (see EMIT)
@@ -33,7 +33,7 @@ export const redeemScript = defineScript<
   | ['need_account_number', string]
 >()({
   name: 'icRedeem',
-  keys: ['record', 'history', 'devices', 'idempotency', 'outbox'],
+  keys: ['record', 'history', 'idempotency', 'outbox'],
   args: [
     'name',
     'deadline',
@@ -44,7 +44,6 @@ export const redeemScript = defineScript<
     'sealedToken',
     'device',
     'historyLength',
-    'registryLength',
     'accountNumber',
     'attempt',
     'eventId',
@@ -107,8 +106,6 @@ if reachesLimit then
   redis.call('PEXPIREAT', record, removal)
 end
 local info = cjson.decode(device)
-pushCapped(record, devices, cjson.encode({deviceId = deviceId, accountId = accountId,
-  tokenHash = tokenHash, device = info, at = now}), registryLength, reachesLimit)
 -- The history names the device as it called itself (absent fields are left out, as nil).
 pushCapped(record, history, cjson.encode({at = now, by = 'device', type = 'redeemed',
   accountId = accountId, deviceId = deviceId, deviceName = info.name,
@@ -128,18 +125,17 @@ return {'ok', answer, tostring(removal)}
 /**
  * Takes back a redemption whose request was answered 503 (its reply came too late, or never): the
  * count, the last use and, unless later redemptions keep the count at the limit, the
- * limit-reached instant and the TTLs go back to what they were, and its registry entry and
- * history event go, so that a 503 never hides a use. Not when another request (a retry with the
+ * limit-reached instant and the TTLs go back to what they were, and its history event goes, so that a 503 never hides a use. Not when another request (a retry with the
  * same Idempotency-Key) was given the answer: that one may have answered 200. Its `redeemed`
  * event may have been relayed already, so a `redemption_withdrawn` event follows it.
  *
- * KEYS  record, history, devices, idempotency (the attempt's), outbox
+ * KEYS  record, history, idempotency (the attempt's), outbox
  * ARGV  attempt (the request's ID), retentionMs
  * Returns 'withdrawn' | 'none' (it never counted) | 'shared' (another request has the answer)
  */
 export const withdrawScript = defineScript<'withdrawn' | 'none' | 'shared'>()({
   name: 'icWithdrawRedemption',
-  keys: ['record', 'history', 'devices', 'idempotency', 'outbox'],
+  keys: ['record', 'history', 'idempotency', 'outbox'],
   args: ['attempt', 'retentionMs'],
   lua: `${SET_REMOVAL}${EMIT}${REDIS_TIME}
 local kept = redis.call('GET', idempotency)
@@ -159,21 +155,15 @@ end
 if answer.reachedLimit and not (limit and used >= limit) then
   redis.call('HDEL', record, '${F.limitReachedAt}')
   local expiresAt = tonumber(f[5])
-  setRemoval(expiresAt and expiresAt + tonumber(retentionMs) or '', {record, history, devices})
+  setRemoval(expiresAt and expiresAt + tonumber(retentionMs) or '', {record, history})
 end
-local function removeEntry(list, matches)
-  for _, entry in ipairs(redis.call('LRANGE', list, 0, -1)) do
-    local e = cjson.decode(entry)
-    if matches(e) then
-      redis.call('LREM', list, 1, entry)
-      return
-    end
+for _, entry in ipairs(redis.call('LRANGE', history, 0, -1)) do
+  local e = cjson.decode(entry)
+  if e.type == 'redeemed' and e.deviceId == answer.deviceId and e.at == answer.at then
+    redis.call('LREM', history, 1, entry)
+    break
   end
 end
-removeEntry(devices, function(e) return e.deviceId == answer.deviceId and e.at == answer.at end)
-removeEntry(history, function(e)
-  return e.type == 'redeemed' and e.deviceId == answer.deviceId and e.at == answer.at
-end)
 answer.withdrawn = true
 redis.call('SET', idempotency, cjson.encode(answer), 'KEEPTTL')
 if answer.eventId then
