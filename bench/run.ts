@@ -104,13 +104,16 @@ const WARM_UP_S = 3;
 
 /**
  * Load for DURATION_S after WARM_UP_S unmeasured (the JIT and the connections settle first),
- * spread evenly over `urls` (one per replica); `around` brackets the measured run.
+ * spread evenly over `urls` (one per replica); `around` brackets the measured run. Several
+ * `bodies` are sent in turn (one code after another), one body as it is.
  */
 async function load(
   urls: string[],
-  body: string,
+  bodies: string | string[],
   around: { before?: () => Promise<void>; after?: () => Promise<void> } = {},
 ) {
+  const list = typeof bodies === 'string' ? [bodies] : bodies;
+  let next = 0;
   const run = (duration: number) =>
     Promise.all(
       urls.map((url) =>
@@ -118,7 +121,11 @@ async function load(
           url,
           method: 'POST' as const,
           headers: { 'content-type': 'application/json' },
-          body,
+          body: list[0],
+          requests:
+            list.length > 1
+              ? [{ setupRequest: (request) => ({ ...request, body: list[next++ % list.length] }) }]
+              : undefined,
           connections: CONNECTIONS / urls.length,
           pipelining: 1,
           duration,
@@ -223,7 +230,7 @@ async function benchRedemption(redis: TestRedis) {
     met: null,
   });
 
-  const measure = async (runtime: string, replicas: number) => {
+  const measure = async (runtime: string, replicas: number, bodies: string | string[] = body) => {
     const ports = await Promise.all(Array.from({ length: replicas }, () => freePort()));
     const services: ChildProcess[] = [];
     for (const p of ports) {
@@ -234,7 +241,7 @@ async function benchRedemption(redis: TestRedis) {
     const cpu = { node: 0, redis: 0 };
     const result = await load(
       ports.map((p) => `http://127.0.0.1:${p}/api/v1/redeem`),
-      body,
+      bodies,
       {
         before: async () => {
           cpu.node = -services.reduce((sum, s) => sum + processCpuSeconds(s.pid as number), 0);
@@ -268,6 +275,15 @@ async function benchRedemption(redis: TestRedis) {
       met: null,
     });
   }
+  // Devices redeem many codes, not one: each event then has a relay run of its own (a hot code's
+  // events are relayed in batches).
+  const spread = await measure(process.execPath, 1, await manyCodeBodies(redis.url, SPREAD_CODES));
+  rows.push({
+    what: `redemption spread over ${SPREAD_CODES.toLocaleString('en')} codes, Node ${process.version}`,
+    measured: `${Math.round(spread.rps)} req/s (${(spread.rps / bare.rps).toFixed(2)} × floor), p50 ${spread.p50} ms, p99 ${spread.p99} ms, ${spread.errors} errors; CPU per redemption: Node ${spread.nodeCpu}, Redis ${spread.redisCpu}`,
+    target: '—',
+    met: null,
+  });
   const two = await measure(process.execPath, 2);
   rows.push({
     what: 'redemption, two service processes on one Redis (same 2 cores, with Redis and the load generator)',
@@ -279,6 +295,31 @@ async function benchRedemption(redis: TestRedis) {
     `Redis CPU per redemption bounds one Redis at about ${Math.round(1e6 / Number.parseInt(shipped.redisCpu, 10))} redemptions/s per core it gets (measured with one service).`,
   );
   client.disconnect();
+}
+
+const SPREAD_CODES = 1_000;
+
+/** Redemption bodies for `count` new codes with a high usage limit, made through the API. */
+async function manyCodeBodies(redisUrl: string, count: number): Promise<string[]> {
+  const port = await freePort();
+  const service = await spawnServer(['dist/main.js'], serviceEnv(port, redisUrl), port, '/readyz');
+  const bodies: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const created = await fetch(`http://127.0.0.1:${port}/api/v1/codes`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        action: 'create_device',
+        accountId: `bench-account-${i}`,
+        usageLimit: 1_000_000_000,
+      }),
+    }).then((r) => r.json() as Promise<{ code: string }>);
+    bodies.push(
+      JSON.stringify({ code: created.code, device: { name: 'bench device', model: 'B1' } }),
+    );
+  }
+  service.kill('SIGTERM');
+  return bodies;
 }
 
 async function benchSlackAck(redis: TestRedis) {
@@ -551,6 +592,7 @@ async function benchMemory() {
   notes.push(
     `One code's record (MEMORY USAGE): ${await usage(`ic:code:{${sample}}`)} B; no history list until something happens to it, no name pointer unless renamed; the index adds its share of \`ic:codes\`.`,
   );
+  await redemptionCost(client, store, relay, usedMemory, streamBytes);
   rows.push({
     what: 'Redis memory per code (used_memory over 20,000 codes, indexes included)',
     measured: `${Math.round(perCode)} bytes`,
@@ -559,6 +601,44 @@ async function benchMemory() {
   });
   client.disconnect();
   await redis.stop();
+}
+
+/**
+ * What a redemption leaves in Redis: its kept answer (for a retry), a device record of its own,
+ * kept DEVICE_RETENTION, and a history entry, of which a code keeps 50.
+ */
+async function redemptionCost(
+  client: Redis,
+  store: CodeService,
+  relay: EventRelay,
+  usedMemory: () => Promise<number>,
+  streamBytes: () => Promise<number>,
+) {
+  const code = await store.createCode(
+    { action: 'create_device', accountId: 'bench-redeemed', usageLimit: 1_000 },
+    'bench',
+  );
+  await relay.runDue();
+  const count = 500;
+  const before = (await usedMemory()) - (await streamBytes());
+  let deviceId = '';
+  for (let i = 0; i < count; i++) {
+    deviceId = (
+      await store.redeem({ code: code.code, device: { name: `bench ${i}`, model: 'B1' } })
+    ).deviceId;
+  }
+  while ((await client.zcount('ic:event-relay', '-inf', Date.now())) > 0) await relay.runDue();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const perRedemption = ((await usedMemory()) - (await streamBytes()) - before) / count;
+  const historyKey = `ic:code:{${code.id}}:history`;
+  const history =
+    Number(await client.memory('USAGE', historyKey)) / (await client.llen(historyKey));
+  const device = Number(await client.memory('USAGE', `ic:device:{${deviceId}}`));
+  const kept = (await client.keys(`ic:code:{${code.id}}:idem:*`))[0] as string;
+  const answer = Number(await client.memory('USAGE', kept));
+  notes.push(
+    `A redemption leaves about ${Math.round(perRedemption)} B in Redis (used_memory over ${count}, the stream left out): its kept answer (${answer} B; 10 minutes, or 24 h under the device's Idempotency-Key), its device's record (${device} B, kept DEVICE_RETENTION), their keyspace entries, and a history entry (${Math.round(history)} B; a code keeps its newest 50). No per-code registry any more (it was about 250 B a redemption, up to 1,000 a code).`,
+  );
 }
 
 function machine(): string {
