@@ -73,6 +73,11 @@ export interface WriteOptions {
   knownErrors?: FieldErrors;
   /** The budget of the whole operation, when the caller did work of its own within it. */
   budget?: Budget;
+  /**
+   * Redis's clock as the caller read it within that budget (the editor, to build its input):
+   * the operation validates against that reading rather than reading the clock again.
+   */
+  now?: number;
 }
 
 /**
@@ -205,7 +210,7 @@ export class CodeService {
   async createCode(raw: unknown, actor: Actor, options: WriteOptions = {}): Promise<InstallCode> {
     const { knownErrors = {} } = options;
     const created = await this.withinBudget(options.budget, (budget) =>
-      this.create(raw, actor, knownErrors, budget),
+      this.create(raw, actor, knownErrors, budget, options.now),
     );
     this.changed({ id: created.id, kind: 'created', by: actor, at: created.createdAt });
     return created;
@@ -352,8 +357,9 @@ export class CodeService {
     actor: Actor,
     knownErrors: FieldErrors,
     budget: Budget,
+    clockRead?: number,
   ): Promise<InstallCode> {
-    const now = await this.clock.now();
+    const now = clockRead ?? (await this.clock.now());
     const fields = newCode(validateCode(raw, null, now, knownErrors), actor, now);
     const listed: string[] = [];
     const listFirst = async (id: string) => {
@@ -384,10 +390,15 @@ export class CodeService {
     target: InstallCode | string,
     rawOf: (latest: InstallCode, at: number) => unknown,
     actor: Actor,
-    { expectedVersion, knownErrors, eventType }: WriteOptions & { eventType?: HistoryEventType },
+    {
+      expectedVersion,
+      knownErrors,
+      eventType,
+      now: clockRead,
+    }: WriteOptions & { eventType?: HistoryEventType },
     budget: Budget,
   ): Promise<InstallCode> {
-    const [current, now] = await Promise.all([this.resolve(target), this.clock.now()]);
+    const [current, now] = await Promise.all([this.resolve(target), clockRead ?? this.clock.now()]);
     let latest = current;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       if (expectedVersion !== undefined && latest.version !== expectedVersion) {

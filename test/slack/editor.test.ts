@@ -469,6 +469,19 @@ describe('saving', () => {
   });
 });
 
+describe('one reading of Redis’s clock per save', () => {
+  // The editor reads the clock to build its input, and hands that reading to the write.
+  it('creates and edits at the instant the caller read, without reading again', async () => {
+    const read = (await h.service.codes.now()) - 2_000;
+    const created = await h.service.codes.createCode(GROUP, STAFF, { now: read });
+    expect(created.createdAt).toBe(read);
+    const edited = await h.service.codes.updateCode(created, { description: 'later' }, STAFF, {
+      now: read + 1_000,
+    });
+    expect(edited.updatedAt).toBe(read + 1_000);
+  });
+});
+
 describe('a new code’s defaults', () => {
   const DAY = 86_400_000;
   const expiryOf = (view: FakeSlackView) =>

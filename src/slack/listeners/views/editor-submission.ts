@@ -98,7 +98,8 @@ async function save(
     const { input, fields } = inputOf(draft, current, now);
     const question = current && (await renameOfSharedCode(deps, current, input, context));
     if (question) return question;
-    const options = { knownErrors: fields, budget };
+    // One reading of Redis's clock for the whole save: the input was built against it.
+    const options = { knownErrors: fields, budget, now };
     if (!current)
       return { kind: 'saved', before: null, saved: await codes.createCode(input, userId, options) };
     try {
