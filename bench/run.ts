@@ -230,6 +230,23 @@ async function benchRedemption(redis: TestRedis) {
     met: null,
   });
 
+  // The issue's minimal prototype: the floor plus one Lua check-and-count through ioredis.
+  const prototypePort = await freePort();
+  const prototype = await spawnServer(
+    ['--import', 'tsx', 'bench/bare-server.ts'],
+    { PORT: String(prototypePort), ANSWER_BYTES: String(answerBytes), REDIS_URL: redis.url },
+    prototypePort,
+    '/',
+  );
+  const minimal = await load([`http://127.0.0.1:${prototypePort}/`], body);
+  prototype.kill('SIGTERM');
+  rows.push({
+    what: 'minimal prototype: the floor plus one Lua check-and-count (ioredis, auto-pipelining)',
+    measured: `${Math.round(minimal.rps)} req/s (${(minimal.rps / bare.rps).toFixed(2)} × floor), p99 ${minimal.p99} ms`,
+    target: '—',
+    met: null,
+  });
+
   const measure = async (runtime: string, replicas: number, bodies: string | string[] = body) => {
     const ports = await Promise.all(Array.from({ length: replicas }, () => freePort()));
     const services: ChildProcess[] = [];
