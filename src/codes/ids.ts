@@ -9,8 +9,12 @@ function randomSymbols(count: number): string {
   return out.toLowerCase();
 }
 
-export function newDeviceId(): string {
-  return `dev_${randomSymbols(20)}`;
+/**
+ * A new device's ID: `dev_`, a slot tag (store/slot-tags.ts: 4 symbols, so that its record can
+ * share a slot with the code that made it), then 100 random bits.
+ */
+export function newDeviceId(slotTag: string): string {
+  return `dev_${slotTag}${randomSymbols(20)}`;
 }
 
 export const TIME_KEY_LENGTH = 9;
@@ -30,6 +34,11 @@ export function timeKey(instant: number): string {
  */
 export function newRecordId(now = Date.now()): string {
   return timeKey(now) + randomSymbols(7);
+}
+
+/** A redemption attempt's own ID (random), which its kept answer names. */
+export function newAttemptId(): string {
+  return randomSymbols(20);
 }
 
 /** An event's ID (see events/): 100 random bits, so consumers can deduplicate by it. */

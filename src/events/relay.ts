@@ -162,14 +162,18 @@ export class EventRelay {
     await Promise.all([this.recordDevices(stored), this.planExpiry(id, stored)]);
   }
 
-  /** Redemptions' devices into the registry (the registry skips what this replica recorded already). */
+  /**
+   * Existing devices that redemptions installed again, into the registry (the registry skips what
+   * this replica recorded already, before its 200).
+   */
   private async recordDevices(stored: StoredEntry[]): Promise<void> {
     const { devices } = this.options;
     if (!devices) return;
     // Sent together (one write to Redis for the batch); each is idempotent, so order does not matter.
     await Promise.all(
       stored
-        .filter(({ entry }) => entry.type === 'redeemed')
+        // A device the code created was recorded by the redemption's script, with the count.
+        .filter(({ entry }) => entry.type === 'redeemed' && entry.deviceRecorded !== true)
         .map(({ entry }) =>
           devices.recordRedemption({
             deviceId: entry.deviceId as string,

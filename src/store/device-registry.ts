@@ -45,7 +45,8 @@ export class DeviceRegistry {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
-    private readonly retentionMs: number,
+    /** DEVICE_RETENTION. */
+    readonly retentionMs: number,
   ) {}
 
   /**

@@ -4,14 +4,22 @@
  * while different codes spread over the cluster. A record's ID is the name it was created with,
  * so a name's pointer and the record bearing that name as ID share a slot too.
  */
+/** An ID that newDeviceId made: `dev_`, its slot tag, 20 random symbols. */
+const TAGGED_DEVICE_ID = /^dev_([0-9a-z]{4})[0-9a-z]{20}$/;
+
 export function keysFor(prefix: string) {
   return {
     /**
      * A device that a redemption installed (see DeviceRegistry): its token's hash, account and
-     * instants, or after a revoke only when. Its own slot, apart from any code: a device outlives
-     * the code that installed it, and several codes may install the same device.
+     * instants, or after a revoke only when. A device the service named (newDeviceId) is in the
+     * slot its ID's tag names, the slot of the code that made it, so the redemption's script
+     * writes it; any other (a `use_existing_device` code's, or named before tags) in a slot of
+     * its own.
      */
-    device: (deviceId: string) => `${prefix}device:{${deviceId}}`,
+    device: (deviceId: string) => {
+      const tag = TAGGED_DEVICE_ID.exec(deviceId)?.[1];
+      return tag ? `${prefix}device:{${tag}}${deviceId}` : `${prefix}device:{${deviceId}}`;
+    },
     /** Only for a code renamed since its creation: its normalised name → its record ID. */
     name: (normalizedCode: string) => `${prefix}name:{${normalizedCode}}`,
     record: (id: string) => `${prefix}code:{${id}}`,

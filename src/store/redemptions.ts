@@ -6,7 +6,7 @@ import {
   sealToken,
 } from '../codes/device-token.js';
 import { CodeError, codeError } from '../codes/errors.js';
-import { newDeviceId, newEventId } from '../codes/ids.js';
+import { newAttemptId, newDeviceId, newEventId } from '../codes/ids.js';
 import type { CodeAction } from '../codes/model.js';
 import type { CodeRecords } from './code-records.js';
 import { connectRedis, type RedisClient, redisFailureOf } from './connection.js';
@@ -15,6 +15,7 @@ import type { Keys } from './keys.js';
 import { actionOfLetter } from './record.js';
 import { answerBy, type Budget, monotonicNow, type RedisClock, settleBy } from './redis-clock.js';
 import { drawAccountNumberScript, redeemScript, withdrawScript } from './scripts/index.js';
+import { tagBeside } from './slot-tags.js';
 
 export interface DeviceInfo {
   name?: string;
@@ -73,6 +74,7 @@ interface Attempt {
   budget: Budget;
   idempotencyKey: string;
   deviceToken: string;
+  /** The ID a new device gets: tagged with the slot of the record the script runs on. */
   deviceId: string;
 }
 
@@ -89,6 +91,8 @@ export class Redemptions {
     private readonly clock: RedisClock,
     private readonly records: CodeRecords,
     private readonly retentionMs: number,
+    /** DEVICE_RETENTION: how long the record of a device that a redemption created is kept. */
+    private readonly deviceRetentionMs: number,
   ) {}
 
   /** Username prefixes whose legacy counter this process has carried over. */
@@ -102,7 +106,7 @@ export class Redemptions {
    */
   async redeem(name: string, request: RedeemRequest, budget: Budget): Promise<Redemption> {
     const attempt: Attempt = {
-      id: newDeviceId(),
+      id: newAttemptId(),
       records: [],
       mayHaveRun: false,
       name,
@@ -110,7 +114,7 @@ export class Redemptions {
       budget,
       idempotencyKey: request.idempotencyKey ?? newDeviceToken(),
       deviceToken: newDeviceToken(),
-      deviceId: newDeviceId(),
+      deviceId: '',
     };
     const work = this.attempt(attempt);
     try {
@@ -159,17 +163,20 @@ export class Redemptions {
     const { request, idempotencyKey, deviceToken } = attempt;
     attempt.records.push(id);
     const record = this.keys.record(id);
+    attempt.deviceId = newDeviceId(tagBeside(record));
     const keys = {
       record,
       history: this.keys.history(id),
       idempotency: this.keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
       outbox: this.keys.outbox(id),
+      newDevice: this.keys.device(attempt.deviceId),
     };
     const args = {
       name: attempt.name,
       deadline: await this.clock.deadline(record, attempt.budget),
       keptForMs: request.idempotencyKey ? DEVICE_KEY_TTL_MS : INTERNAL_KEY_TTL_MS,
       retentionMs: this.retentionMs,
+      deviceRetentionMs: this.deviceRetentionMs,
       deviceId: attempt.deviceId,
       tokenHash: hashDeviceToken(deviceToken),
       // Only a device's own key can ask for the answer again later: only then keep the token.

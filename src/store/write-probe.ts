@@ -1,9 +1,8 @@
-import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import { type RedisClient, redisFailureOf } from './connection.js';
 import { monotonicNow, settleBy } from './redis-clock.js';
+import { SLOTS, tagOfSlot } from './slot-tags.js';
 
-const SLOTS = 16_384;
 /** Long enough to outlive a probe, short enough that probe keys never pile up. */
 const PROBE_TTL_MS = 60_000;
 
@@ -46,18 +45,4 @@ function tagPerMaster(slots: string[][]): string[] | null {
     if (!slotOfMaster.has(master)) slotOfMaster.set(master, slot);
   }
   return [...slotOfMaster.values()].map(tagOfSlot);
-}
-
-/** A hash tag for each slot, found by counting up once, as probes ask for them. */
-const tagsBySlot: string[] = [];
-let nextCandidate = 0;
-
-function tagOfSlot(slot: number): string {
-  let tag = tagsBySlot[slot];
-  while (tag === undefined) {
-    const candidate = String(nextCandidate++);
-    tagsBySlot[calculateSlot(candidate)] ??= candidate;
-    tag = tagsBySlot[slot];
-  }
-  return tag;
 }

@@ -132,7 +132,14 @@ export class CodeService {
   ) {
     this.records = new CodeRecords(redis, keys, clock);
     this.index = new CodeIndex(redis, keys);
-    this.redemptions = new Redemptions(redis, keys, clock, this.records, retentionMs);
+    this.redemptions = new Redemptions(
+      redis,
+      keys,
+      clock,
+      this.records,
+      retentionMs,
+      devices.retentionMs,
+    );
   }
 
   /** Called after each change is written (the Slack side refreshes what it shows). */
@@ -161,13 +168,15 @@ export class CodeService {
     if (!redemption.replayed) this.eventsWritten(redemption.recordId);
     const { timesUsed, usageLimit } = redemption.code;
     if (timesUsed === usageLimit) this.limitReached(name);
-    await this.recordDevice(redemption);
+    // A device the code created was recorded by the redemption's own script (its ID's slot tag).
+    if (redemption.action === 'use_existing_device') await this.recordDevice(redemption);
     return redemption;
   }
 
   /**
-   * Records the device a redemption installed, so that its token can be verified. A failure is
-   * ignored: the use has counted, and a 503 would hide it; the event relay records it again.
+   * Records the existing device a redemption installed again (its record is in a slot of its
+   * own), so that its new token can be verified. A failure is ignored: the use has counted, and a
+   * 503 would hide it; the event relay records it again.
    */
   private async recordDevice(redemption: Redemption): Promise<void> {
     const recorded = this.devices.recordRedemption({

@@ -115,8 +115,8 @@ describe('newDeviceId', () => {
   it('is distinct and well-formed', () => {
     const ids = new Set<string>();
     for (let i = 0; i < 1000; i++) {
-      const id = newDeviceId();
-      expect(id).toMatch(/^dev_[0-9a-z]{20}$/);
+      const id = newDeviceId('ab12');
+      expect(id).toMatch(/^dev_ab12[0-9a-z]{20}$/);
       ids.add(id);
     }
     expect(ids.size).toBe(1000);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hashDeviceToken } from '../../src/codes/device-token.js';
 import { keysFor } from '../../src/store/keys.js';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { API_TOKEN, redeemBody, startTestService } from '../support/service.js';
@@ -9,22 +10,27 @@ import { startWebhookReceiver } from '../support/webhook-receiver.js';
 /**
  * A redemption answered 200 is never without its event, also when the service is killed right
  * after counting. The service runs as a process (`src/main.ts`) whose Redis user may not touch
- * the event stream nor the device registry: so it counts redemptions (and writes their events
- * into the code's outbox, in the same script) but can neither emit them nor record the devices.
- * It is killed with SIGKILL; a new service then finds the outbox by its sweep at start-up, tells
- * every event to the stream and the webhook, and records every device, whose token then verifies.
+ * the event stream nor the device registry: so it counts redemptions of a `use_existing_device`
+ * code (and writes their events into the code's outbox, in the same script) but can neither emit
+ * them nor record the device's new tokens (its record is in a slot of its own; a device a code
+ * creates is recorded by the redemption's script itself). It is killed with SIGKILL; a new
+ * service then finds the outbox by its sweep at start-up, tells every event to the stream and
+ * the webhook, and records the device: its last token then verifies, and no earlier one.
  */
 const SECRET = 'whsec_test_0123456789abcdef';
 const PREFIX = 'test:crash:';
 const REDEMPTIONS = 20;
+const DEVICE = 'crash-device';
 
 let redis: TestRedis;
 let admin: Redis;
 beforeAll(async () => {
   redis = await startTestRedis();
   admin = new Redis(redis.url);
-  // Every key of the service but the event stream and the device registry.
+  // Every key of the service but the event stream and the records of existing devices (a new
+  // device's record, in its code's slot by its ID's tag, is one of the redemption script's keys).
   const keys = [
+    'device:{????}dev_*',
     'code:*',
     'name:*',
     'codes',
@@ -92,7 +98,7 @@ it('loses no event and no device when the service is killed between counting a r
   const created = await fetch(`${base}/api/v1/codes`, {
     method: 'POST',
     headers: auth,
-    body: JSON.stringify({ action: 'create_device', accountId: 'acct-crash', usageLimit: 100 }),
+    body: JSON.stringify({ action: 'use_existing_device', deviceId: DEVICE, usageLimit: 100 }),
   });
   expect(created.status).toBe(201);
   const { code, id } = (await created.json()) as { code: string; id: string };
@@ -132,12 +138,28 @@ it('loses no event and no device when the service is killed between counting a r
   try {
     await receiver.waitForDeliveries(REDEMPTIONS + 1, 20_000);
     const redeemed = receiver.delivered.filter((event) => event.type === 'code.redeemed');
+    // The newest redemption's token is the device's (a tie in one millisecond: the greater hash).
+    const newest = devices
+      .map((device, i) => ({ ...device, at: Date.parse(redeemed[i]?.at as string) }))
+      .reduce((a, b) =>
+        b.at > a.at ||
+        (b.at === a.at && hashDeviceToken(b.deviceToken) > hashDeviceToken(a.deviceToken))
+          ? b
+          : a,
+      );
     for (const { deviceId, deviceToken } of devices) {
       const verified = await next.call('POST', '/api/v1/devices/verify', {
         body: { deviceId, deviceToken },
       });
-      expect(verified.body).toMatchObject({ valid: true, deviceId, accountId: 'acct-crash' });
+      expect(verified.body.valid).toBe(deviceToken === newest.deviceToken);
     }
+    expect(
+      (
+        await next.call('POST', '/api/v1/devices/verify', {
+          body: { deviceId: newest.deviceId, deviceToken: newest.deviceToken },
+        })
+      ).body,
+    ).toMatchObject({ valid: true, deviceId: DEVICE, accountId: null });
     expect(redeemed.map((event) => event.redemption?.deviceId)).toEqual(
       devices.map((device) => device.deviceId),
     );

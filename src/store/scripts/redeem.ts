@@ -5,12 +5,14 @@ import { EMIT, LATEST_INSTANT, NORMALIZE, PUSH_CAPPED, REDIS_TIME, SET_REMOVAL }
 /**
  * One redemption, all on the slot of the record's ID.
  *
- * KEYS  record, history, idempotency (the kept answer of this key), outbox
+ * KEYS  record, history, idempotency (the kept answer of this key), outbox,
+ *       newDevice (the record of the device that `deviceId` names, in this slot by its tag)
  * ARGV  name          the normalised code the device typed; the record must bear it
  *       deadline      Redis time (ms) after which the attempt must not count: the service has
  *                     answered 503 by then, so a command that arrives late does nothing
  *       keptForMs     how long the answer is kept under the idempotency key
  *       retentionMs   RETENTION, for the TTL once the code can no longer be used
+ *       deviceRetentionMs  DEVICE_RETENTION, for the new device's record
  *       deviceId, tokenHash, sealedToken ('' when the device sent no Idempotency-Key),
  *       device (JSON), historyLength
  *       accountNumber '' on the first run; a drawn number when the action creates an account
@@ -33,12 +35,13 @@ export const redeemScript = defineScript<
   | ['need_account_number', string]
 >()({
   name: 'icRedeem',
-  keys: ['record', 'history', 'idempotency', 'outbox'],
+  keys: ['record', 'history', 'idempotency', 'outbox', 'newDevice'],
   args: [
     'name',
     'deadline',
     'keptForMs',
     'retentionMs',
+    'deviceRetentionMs',
     'deviceId',
     'tokenHash',
     'sealedToken',
@@ -94,6 +97,13 @@ elseif action == '${ACT.create_device}' then
 else
   deviceId = f[10]
 end
+-- A device the code creates is recorded here (store/scripts/devices.ts has the format), so its
+-- token verifies from the 200 on; an existing device's record is in its own slot: the caller's.
+local recordsDevice = action ~= '${ACT.use_existing_device}'
+if recordsDevice then
+  redis.call('HSET', newDevice, 'tokenHash', tokenHash, 'redeemedAt', now, 'accountId', accountId)
+  redis.call('PEXPIREAT', newDevice, now + tonumber(deviceRetentionMs))
+end
 used = used + 1
 redis.call('HSET', record, '${F.timesUsed}', used, '${F.lastUsedAt}', now)
 local removal = ''
@@ -111,7 +121,8 @@ pushCapped(record, history, cjson.encode({at = now, by = 'device', type = 'redee
   accountId = accountId, deviceId = deviceId, deviceName = info.name,
   deviceModel = info.model}), historyLength, reachesLimit)
 emit(outbox, record, {id = eventId, type = 'redeemed', at = now, by = 'device',
-  accountId = accountId, deviceId = deviceId, device = info, tokenHash = tokenHash})
+  accountId = accountId, deviceId = deviceId, device = info, tokenHash = tokenHash,
+  deviceRecorded = recordsDevice})
 local answer = cjson.encode({action = action, accountId = accountId, deviceId = deviceId,
   sealedToken = sealedToken, timesUsed = used, usageLimit = limit or cjson.null,
   expiresAt = expiresAt or cjson.null, incarnation = f[11], attempt = attempt, at = now,
