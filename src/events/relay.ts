@@ -152,10 +152,8 @@ export class EventRelay {
       await publishEventsScript.run(
         redis,
         { stream: keys.events },
-        {
-          maxLength: streamMaxLength,
-          events: JSON.stringify(events.map((e) => [e.id, e.type, JSON.stringify(e)])),
-        },
+        { maxLength: streamMaxLength },
+        events.flatMap((event) => [event.id, event.type, JSON.stringify(event)]),
       );
     }
     for (const event of events) metrics.eventsPublished.inc({ type: event.type });

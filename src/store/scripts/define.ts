@@ -19,7 +19,13 @@ export interface ScriptSpec<K extends string, A extends string> {
 }
 
 export interface Script<K extends string, A extends string, R> extends ScriptSpec<K, A> {
-  run(redis: Client, keys: Record<K, string>, args: Record<A, ScriptArg>): Promise<R>;
+  /** `list`: further ARGV after the named ones, for a script that takes a list of items. */
+  run(
+    redis: Client,
+    keys: Record<K, string>,
+    args: Record<A, ScriptArg>,
+    list?: readonly ScriptArg[],
+  ): Promise<R>;
 }
 
 /** `defineScript<Reply>()({...})`: the reply type first, the names inferred from the spec. */
@@ -30,7 +36,7 @@ export function defineScript<R>() {
     const script: Script<K, A, R> = {
       ...spec,
       lua: `${prelude('KEYS', spec.keys)}${prelude('ARGV', spec.args)}${spec.lua}`,
-      run(redis, keys, args) {
+      run(redis, keys, args, list = []) {
         const command = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<R>>)[
           spec.name
         ];
@@ -39,6 +45,7 @@ export function defineScript<R>() {
           redis,
           ...spec.keys.map((name) => keys[name]),
           ...spec.args.map((name) => args[name]),
+          ...list,
         );
       },
     };

@@ -30,19 +30,19 @@ return #taken
  * an XADD each (the relay's cost per event is mostly the client's per-command work).
  *
  * KEYS  stream
- * ARGV  maxLength (EVENTS_STREAM_MAXLEN, trimmed with ~), events (JSON: [[id, type, event JSON], …])
+ * ARGV  maxLength (EVENTS_STREAM_MAXLEN, trimmed with ~), then each event's ID, type and JSON
  * Returns how many were added.
  */
 export const publishEventsScript = defineScript<number>()({
   name: 'icPublishEvents',
   keys: ['stream'],
-  args: ['maxLength', 'events'],
+  args: ['maxLength'],
   lua: `
-local list = cjson.decode(events)
-for _, e in ipairs(list) do
-  redis.call('XADD', stream, 'MAXLEN', '~', maxLength, '*', 'id', e[1], 'type', e[2], 'event', e[3])
+for i = 2, #ARGV, 3 do
+  redis.call('XADD', stream, 'MAXLEN', '~', maxLength, '*', 'id', ARGV[i], 'type', ARGV[i + 1],
+    'event', ARGV[i + 2])
 end
-return #list
+return (#ARGV - 1) / 3
 `,
 });
 
