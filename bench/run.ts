@@ -650,7 +650,7 @@ async function redemptionCost(
   const historyKey = `ic:code:{${code.id}}:history`;
   const history =
     Number(await client.memory('USAGE', historyKey)) / (await client.llen(historyKey));
-  const device = Number(await client.memory('USAGE', `ic:device:{${deviceId}}`));
+  const device = Number(await client.memory('USAGE', keysFor('ic:').device(deviceId)));
   const kept = (await client.keys(`ic:code:{${code.id}}:idem:*`))[0] as string;
   const answer = Number(await client.memory('USAGE', kept));
   notes.push(
