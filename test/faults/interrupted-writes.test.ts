@@ -41,8 +41,19 @@ async function cutDuring(skip: number, operation: () => Promise<{ status: number
     ignore: isBackgroundScript,
   });
   const answer = await operation();
-  const report = await dropped;
-  expect(report.request).toMatch(/evalsha|eval/i);
+  // The cut comes once the script's reply is in (or 1 s without one): well within 3 s.
+  const report = await Promise.race([
+    dropped,
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), 3_000)),
+  ]);
+  if (report === null) {
+    // Only an operation that ran out of its budget before its Nth script (a loaded machine)
+    // sends fewer: it answered 503, and the store must still be whole.
+    proxy.disarm();
+    expect(answer.status, 'no cut: the operation sent fewer scripts').toBe(503);
+  } else {
+    expect(report.request).toMatch(/evalsha|eval/i);
+  }
   // The service answered within its budget, truthfully or with 503.
   expect([200, 201, 204, 503]).toContain(answer.status);
   await untilReady(service);

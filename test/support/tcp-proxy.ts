@@ -23,11 +23,22 @@ export interface TcpProxy {
    * same port. Resolves with what was seen once the connection is gone.
    */
   dropAfterNextScript(options?: DropOptions): Promise<DropReport>;
+  /** Cancels an armed drop that has not cut yet (its promise then never settles). */
+  disarm(): void;
   close(): Promise<void>;
 }
 
 /** RESP names the command as a bulk string: `$4\r\neval\r\n` or `$7\r\nevalsha\r\n` (any case). */
-const SCRIPT_COMMAND = /\$(?:4\r\neval|7\r\nevalsha)\r\n/i;
+const SCRIPT_COMMAND = /\$(?:4\r\neval|7\r\nevalsha)\r\n/gi;
+
+/**
+ * Each script command a chunk carries, from its name to the next one: auto-pipelining may send
+ * an operation's script in the same chunk as a background script, and only the latter is ignored.
+ */
+function scriptsIn(text: string): string[] {
+  const starts = [...text.matchAll(SCRIPT_COMMAND)].map((match) => match.index);
+  return starts.map((start, i) => text.slice(start, starts[i + 1]));
+}
 
 export interface DropOptions {
   /** Script-carrying chunks to let through before the one that is cut (default 0). */
@@ -96,7 +107,7 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       if (dropping) return; // the connection is about to go: nothing more reaches the server
       const text = chunk.toString('latin1');
       upstream.write(chunk);
-      if (armed && SCRIPT_COMMAND.test(text) && !armed.ignore(text)) {
+      if (armed && scriptsIn(text).some((script) => !armed?.ignore(script))) {
         if (armed.skip > 0) {
           armed.skip -= 1;
           return;
@@ -142,6 +153,9 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       new Promise<DropReport>((resolve) => {
         armed = { skip, waitForReplyMs, refuseForMs, ignore, resolve };
       }),
+    disarm: () => {
+      armed = null;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const timer of reopening) clearTimeout(timer);
