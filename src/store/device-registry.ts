@@ -53,9 +53,10 @@ export class DeviceRegistry {
    * Records a redemption's device; idempotent, and an older redemption than the device's latest
    * (or than its revoke) changes nothing. True when this call wrote it.
    *
-   * The redeeming replica records the device before its 200, and its event relay would record it
-   * again: a redemption this replica recorded lately is not sent twice. (Another replica's relay,
-   * or this one's after a failure, still sends it; that is what the relay's copy is for.)
+   * The redeeming replica records an existing device's new token before its 200, and its event
+   * relay would record it again: a redemption this replica recorded lately is not sent twice.
+   * (Another replica's relay, or this one's after a failure, still sends it: that is what the
+   * relay's copy is for.) A device a code created is recorded by the redemption's script.
    */
   async recordRedemption(redemption: DeviceRedemption): Promise<boolean> {
     const mark = `${redemption.deviceId} ${redemption.redeemedAt} ${redemption.tokenHash}`;

@@ -1,12 +1,12 @@
+/** An ID that newDeviceId made: `dev_`, its slot tag, 20 random symbols. */
+const TAGGED_DEVICE_ID = /^dev_([0-9a-z]{4})[0-9a-z]{20}$/;
+
 /**
  * Every Redis key of the service. Braces are Redis Cluster hash tags: a code's record and all
  * that a redemption of it writes share its record ID's slot, so each script touches one slot,
  * while different codes spread over the cluster. A record's ID is the name it was created with,
  * so a name's pointer and the record bearing that name as ID share a slot too.
  */
-/** An ID that newDeviceId made: `dev_`, its slot tag, 20 random symbols. */
-const TAGGED_DEVICE_ID = /^dev_([0-9a-z]{4})[0-9a-z]{20}$/;
-
 export function keysFor(prefix: string) {
   return {
     /**
