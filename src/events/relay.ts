@@ -85,6 +85,7 @@ export class EventRelay {
   private readonly outbox: EventOutbox;
   private readonly timing: EventTiming;
   private readonly failingListeners: DeliveryFailingListener[] = [];
+  private readonly writtenThisTurn = new Set<string>();
 
   constructor(private readonly options: RelayOptions) {
     const { redis, keys, clock, logger } = options;
@@ -114,11 +115,24 @@ export class EventRelay {
     return this.schedule.stop();
   }
 
-  /** The code's outbox was written: relay it now (a lost call is made up for by the sweep). */
+  /**
+   * The code's outbox was written: relay it now (a lost call is made up for by the sweep). The
+   * codes written in one turn of the event loop are made due together at its end, once each: a
+   * busy code's redemptions share one ZADD, sent after every write it stands for.
+   */
   written(id: string): void {
-    this.schedule.now(OUTBOX, id).catch((error: unknown) => {
-      this.options.logger.warn({ err: (error as Error).message }, 'could not schedule a relay');
-    });
+    if (this.writtenThisTurn.size === 0) setImmediate(() => this.makeWrittenDue());
+    this.writtenThisTurn.add(id);
+  }
+
+  private makeWrittenDue(): void {
+    const ids = [...this.writtenThisTurn];
+    this.writtenThisTurn.clear();
+    for (const id of ids) {
+      this.schedule.now(OUTBOX, id).catch((error: unknown) => {
+        this.options.logger.warn({ err: (error as Error).message }, 'could not schedule a relay');
+      });
+    }
   }
 
   /** For tests: runs what is due now, here, and waits for it. */
