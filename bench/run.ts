@@ -542,10 +542,14 @@ async function benchSaves(redis: TestRedis) {
     });
   };
   const made: string[] = [];
+  const ids: string[] = [];
   await measure('create', async (i) => {
-    made.push(
-      (await store.createCode({ action: 'create_device', accountId: `acct-${i}` }, 'bench')).code,
+    const created = await store.createCode(
+      { action: 'create_device', accountId: `acct-${i}` },
+      'bench',
     );
+    made.push(created.code);
+    ids.push(created.id);
   });
   await measure('edit (read by its code, then written)', (i) =>
     store.updateCode(made[i] as string, { description: `edited ${i}` }, 'bench'),
@@ -553,8 +557,16 @@ async function benchSaves(redis: TestRedis) {
   await measure('rename (its first: the name is its ID, no pointer to release)', (i) =>
     store.updateCode(made[i] as string, { code: `RENAMED-${i}-BENCH` }, 'bench'),
   );
-  await measure("rename again (the former name's pointer is released after the write)", (i) =>
-    store.updateCode(`RENAMED-${i}-BENCH`, { code: `AGAIN-${i}-BENCH` }, 'bench'),
+  // As the editor does: the code read by its ID, then saved with the clock reading of that read.
+  await measure(
+    "rename again, by ID as the editor saves (the former name's pointer is released after the answer)",
+    async (i) => {
+      const [current, now] = await Promise.all([store.getById(ids[i] as string), store.now()]);
+      return store.updateCode(current, { code: `AGAIN-${i}-BENCH` }, 'bench', { now });
+    },
+  );
+  await measure('rename again, by its text (its pointer, then the record)', (i) =>
+    store.updateCode(`AGAIN-${i}-BENCH`, { code: `THIRD-${i}-BENCH` }, 'bench'),
   );
   clock.stop();
   client.disconnect();

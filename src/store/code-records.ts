@@ -136,7 +136,9 @@ export class CodeRecords {
 
   /**
    * Writes `updated` over `current` if neither its version nor its count moved meanwhile
-   * ('moved' otherwise). A rename claims the new name first and releases the old one after.
+   * ('moved' otherwise). A rename claims the new name first and releases the old one after the
+   * answer: a pointer left behind is never trusted (the record no longer bears that name), so
+   * the release is housekeeping, and a save takes three round trips (read, claim, write).
    */
   async update(
     current: InstallCode,
@@ -176,7 +178,9 @@ export class CodeRecords {
       const former = normalizeCode(current.code);
       // A name that is the record's ID has no pointer to release (most codes' first rename).
       if (renamed) {
-        if (former !== id) await this.releaseName(former, id);
+        if (former !== id) {
+          setImmediate(() => this.releaseName(former, id).catch(() => undefined));
+        }
       }
       // Only a name other than the ID has a pointer whose lifetime follows the record's.
       else if (former !== id) await this.followLifetime(updated.code, id, removal);

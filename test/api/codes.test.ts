@@ -788,8 +788,9 @@ describe('PATCH /api/v1/codes/{code}', () => {
     for (const name of names) {
       const renamed = await service.call('PATCH', codePath(current), { body: { code: name } });
       expect(renamed.status).toBe(200);
-      const added = (await pointers()).filter((key) => !before.includes(key));
-      expect(added).toEqual(name === created.code ? [] : [pointerOf(name)]);
+      // The former name's pointer is released just after the answer.
+      const added = async () => (await pointers()).filter((key) => !before.includes(key));
+      await expect.poll(added).toEqual(name === created.code ? [] : [pointerOf(name)]);
       expect((await getCode(current)).status).toBe(404);
       expect((await getCode(name)).body).toMatchObject({ id: created.id, code: name });
       current = name;
