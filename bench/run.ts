@@ -460,25 +460,25 @@ async function benchList(redis: TestRedis) {
     {
       what: 'first page of the list (20 codes), 100,000 stored, store call',
       measured: `p50 ${ms(percentile(first, 50))}, p99 ${ms(percentile(first, 99))}`,
-      target: '< 50 ms',
+      target: 'p99 < 50 ms',
       met: percentile(first, 99) < 50,
     },
     {
       what: 'first page filtered by text (`q`, many match), 100,000 stored',
       measured: `p50 ${ms(percentile(filtered, 50))}, p99 ${ms(percentile(filtered, 99))}`,
-      target: '< 50 ms',
+      target: 'p50 < 50 ms (as the issue measured; p99 beside it)',
       met: percentile(filtered, 50) < 50,
     },
     {
       what: 'first page filtered by text (`q`, nothing matches), 100,000 stored',
       measured: `p50 ${ms(percentile(unmatched, 50))}, p99 ${ms(percentile(unmatched, 99))}`,
-      target: '< 50 ms',
+      target: 'p50 < 50 ms (as the issue measured; p99 beside it)',
       met: percentile(unmatched, 50) < 50,
     },
     {
       what: 'first page filtered by status (`expired`, none is), 100,000 stored',
       measured: `p50 ${ms(percentile(byStatus, 50))}, p99 ${ms(percentile(byStatus, 99))}`,
-      target: '< 50 ms',
+      target: 'p50 < 50 ms (as the issue measured; p99 beside it)',
       met: percentile(byStatus, 50) < 50,
     },
   );
