@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { toIso } from '../codes/durations.js';
-import { CodeError, codeError } from '../codes/errors.js';
-import { ACCOUNT_OR_DEVICE_ID, fieldErrorsOf, MESSAGES } from '../codes/rules.js';
+import { codeError } from '../codes/errors.js';
+import { ACCOUNT_OR_DEVICE_ID, MESSAGES, parseRequest } from '../codes/rules.js';
 import type { CodeService } from '../use-cases/code-service.js';
 import { requireApiToken } from './api-token.js';
 import { answer, BEARER, documented, errorAnswers } from './openapi.js';
@@ -97,15 +97,8 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: Deps) {
     requireApiToken(api, deps.apiToken);
 
     api.post('/api/v1/devices/verify', { schema: SCHEMAS.verify }, async (request) => {
-      const body = verifyDeviceRequestSchema.safeParse(request.body);
-      if (!body.success) {
-        throw new CodeError(
-          'invalid_request',
-          'The request is not valid.',
-          fieldErrorsOf(body.error),
-        );
-      }
-      const verification = await codes.verifyDevice(body.data.deviceId, body.data.deviceToken);
+      const body = parseRequest(verifyDeviceRequestSchema, request.body);
+      const verification = await codes.verifyDevice(body.deviceId, body.deviceToken);
       if (!verification.valid) return { valid: false };
       return {
         valid: true,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { toIso } from '../codes/durations.js';
 import { CodeError, codeError } from '../codes/errors.js';
 import { CODE_ACTIONS } from '../codes/model.js';
-import { fieldErrorsOf, storedText } from '../codes/rules.js';
+import { parseRequest, storedText } from '../codes/rules.js';
 import type { Metrics } from '../metrics.js';
 import { isRedisUnavailable } from '../store/connection.js';
 import { monotonicNow, settleBy } from '../store/redis-clock.js';
@@ -101,13 +101,10 @@ async function redeem(deps: RedeemDeps, request: FastifyRequest, reply: FastifyR
       'Idempotency-Key': '1 to 64 visible ASCII characters',
     });
   }
-  const body = redeemRequestSchema.safeParse(request.body);
-  if (!body.success) {
-    throw new CodeError('invalid_request', 'The request is not valid.', fieldErrorsOf(body.error));
-  }
+  const body = parseRequest(redeemRequestSchema, request.body);
   refuseIfBlocked(reply, deps.limiter.retryAfterSeconds(request.ip));
   try {
-    const redemption = await deps.codes.redeem({ ...body.data, idempotencyKey });
+    const redemption = await deps.codes.redeem({ ...body, idempotencyKey });
     return reply.code(200).send({
       action: redemption.action,
       accountId: redemption.accountId,

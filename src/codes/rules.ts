@@ -110,6 +110,19 @@ export function fieldErrorsOf(
   return Object.fromEntries(fields);
 }
 
+/** A request's body as `schema` reads it, or invalid_request naming each field that is not. */
+export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new CodeError(
+      'invalid_request',
+      'The request is not valid.',
+      fieldErrorsOf(parsed.error),
+    );
+  }
+  return parsed.data;
+}
+
 /** The input's shape alone, checked: each field's type and format, and no unknown fields. */
 export function parseCodeInput(raw: unknown): CodeInput {
   const parsed = codeInputSchema.safeParse(raw);
