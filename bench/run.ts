@@ -21,7 +21,7 @@ import { DeviceRegistry } from '../src/store/device-registry.js';
 import { keysFor } from '../src/store/keys.js';
 import { RedisClock } from '../src/store/redis-clock.js';
 import { defineScripts } from '../src/store/scripts/index.js';
-import { CodeService } from '../src/use-cases/code-service.js';
+import { CodeService, type ListQuery } from '../src/use-cases/code-service.js';
 import { type FakeSlackView, startFakeSlack } from '../test/support/fake-slack.js';
 import { freePort, startTestRedis, type TestRedis } from '../test/support/redis-server.js';
 import { field, type StateValues, slackSender } from '../test/support/slack-requests.js';
@@ -452,36 +452,28 @@ async function benchList(redis: TestRedis) {
     `Stored 100,000 codes for the list in ${((performance.now() - started) / 1000).toFixed(1)} s (64 at a time).`,
   );
   const first = await timeEach(200, () => store.listCodes({ limit: 20 }));
-  const filtered = await timeEach(50, () => store.listCodes({ limit: 20, q: 'team 7' }));
-  // The worst cases: a text nothing matches, a status no code has; each reads its bound of records.
-  const unmatched = await timeEach(50, () => store.listCodes({ limit: 20, q: 'no such text' }));
-  const byStatus = await timeEach(50, () => store.listCodes({ limit: 20, status: 'expired' }));
-  rows.push(
-    {
-      what: 'first page of the list (20 codes), 100,000 stored, store call',
-      measured: `p50 ${ms(percentile(first, 50))}, p99 ${ms(percentile(first, 99))}`,
-      target: 'p99 < 50 ms',
-      met: percentile(first, 99) < 50,
-    },
-    {
-      what: 'first page filtered by text (`q`, many match), 100,000 stored',
-      measured: `p50 ${ms(percentile(filtered, 50))}, p99 ${ms(percentile(filtered, 99))}`,
+  rows.push({
+    what: 'first page of the list (20 codes), 100,000 stored, store call',
+    measured: `p50 ${ms(percentile(first, 50))}, p99 ${ms(percentile(first, 99))}`,
+    target: 'p99 < 50 ms',
+    met: percentile(first, 99) < 50,
+  });
+  // A text many codes match, then the worst cases: a text nothing matches, a status no code has;
+  // each reads its bound of records.
+  const filters: [string, Omit<ListQuery, 'limit'>][] = [
+    ['by text (`q`, many match)', { q: 'team 7' }],
+    ['by text (`q`, nothing matches)', { q: 'no such text' }],
+    ['by status (`expired`, none is)', { status: 'expired' }],
+  ];
+  for (const [what, filter] of filters) {
+    const samples = await timeEach(50, () => store.listCodes({ limit: 20, ...filter }));
+    rows.push({
+      what: `first page filtered ${what}, 100,000 stored`,
+      measured: `p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))}`,
       target: 'p50 < 50 ms (as the issue measured; p99 beside it)',
-      met: percentile(filtered, 50) < 50,
-    },
-    {
-      what: 'first page filtered by text (`q`, nothing matches), 100,000 stored',
-      measured: `p50 ${ms(percentile(unmatched, 50))}, p99 ${ms(percentile(unmatched, 99))}`,
-      target: 'p50 < 50 ms (as the issue measured; p99 beside it)',
-      met: percentile(unmatched, 50) < 50,
-    },
-    {
-      what: 'first page filtered by status (`expired`, none is), 100,000 stored',
-      measured: `p50 ${ms(percentile(byStatus, 50))}, p99 ${ms(percentile(byStatus, 99))}`,
-      target: 'p50 < 50 ms (as the issue measured; p99 beside it)',
-      met: percentile(byStatus, 50) < 50,
-    },
-  );
+      met: percentile(samples, 50) < 50,
+    });
+  }
   client.disconnect();
 }
 
