@@ -9,6 +9,7 @@ import type { RedisClock } from '../store/redis-clock.js';
 import { Schedule } from '../store/schedule.js';
 import { publishEventsScript } from '../store/scripts/index.js';
 import { eventOf, type InstallcodeEvent } from './event.js';
+import { ExpiryWalk } from './expiry-walk.js';
 import { postEvent, type WebhookTarget } from './webhook.js';
 
 export interface EventTiming {
@@ -24,6 +25,10 @@ export interface EventTiming {
   attemptTimeoutMs: number;
   /** After this many failed attempts in a row an admin is told (once an hour at most). */
   alertAfterAttempts: number;
+  /** A code's expiry task is planned only this long ahead (see ExpiryWalk)… */
+  expiryHorizonMs: number;
+  /** …by the relay on an event, and by a walk over every code this often. */
+  expiryWalkEveryMs: number;
 }
 
 export const EVENT_TIMING: EventTiming = {
@@ -34,6 +39,8 @@ export const EVENT_TIMING: EventTiming = {
   giveUpAfterMs: 24 * 3_600_000,
   attemptTimeoutMs: 10_000,
   alertAfterAttempts: 5,
+  expiryHorizonMs: 3 * 3_600_000,
+  expiryWalkEveryMs: 3_600_000,
 };
 
 const ALERT_EVERY_MS = 3_600_000;
@@ -71,6 +78,7 @@ export interface RelayOptions {
 const OUTBOX = 'outbox';
 const EXPIRY = 'expiry';
 const SWEEP = 'sweep';
+const EXPIRY_WALK = 'expiry-walk';
 
 /**
  * Tells the world what happened to codes. Each change and redemption writes its event into its
@@ -83,6 +91,7 @@ const SWEEP = 'sweep';
 export class EventRelay {
   private readonly schedule: Schedule;
   private readonly outbox: EventOutbox;
+  private readonly expiryWalk: ExpiryWalk;
   private readonly timing: EventTiming;
   private readonly failingListeners: DeliveryFailingListener[] = [];
   private readonly writtenThisTurn = new Set<string>();
@@ -91,6 +100,10 @@ export class EventRelay {
     const { redis, keys, clock, logger } = options;
     this.timing = { ...EVENT_TIMING, ...options.timing };
     this.outbox = new EventOutbox(redis, keys);
+    this.expiryWalk = new ExpiryWalk(redis, keys, {
+      horizonMs: this.timing.expiryHorizonMs,
+      everyMs: this.timing.expiryWalkEveryMs,
+    });
     this.schedule = new Schedule(redis, keys.eventSchedule, clock, logger, {
       pollMs: this.timing.pollMs,
       batch: 50,
@@ -99,6 +112,9 @@ export class EventRelay {
     this.schedule.handle(OUTBOX, (id, now) => this.relay(id, now));
     this.schedule.handle(EXPIRY, (id, now) => this.tellExpiry(id, now));
     this.schedule.handle(SWEEP, (_, now) => this.sweep(now));
+    this.schedule.handle(EXPIRY_WALK, (_, now) =>
+      this.expiryWalk.run(now, (id, until) => this.schedule.at(EXPIRY, id, until)),
+    );
   }
 
   onDeliveryFailing(listener: DeliveryFailingListener): void {
@@ -109,6 +125,7 @@ export class EventRelay {
     this.schedule.start();
     // At once: what a replica that stopped or died left is picked up now, not a minute later.
     await this.schedule.now(SWEEP, 'all');
+    await this.schedule.ensure(EXPIRY_WALK, 'all');
   }
 
   stop(): Promise<void> {
@@ -146,7 +163,7 @@ export class EventRelay {
     for (;;) {
       const pending = await this.outbox.pending(id);
       if (pending.length === 0) break;
-      await this.publish(id, pending);
+      await this.publish(id, pending, now);
       const taken = await this.outbox.taken(id, pending, webhook !== null);
       if (taken === 0) return now; // another replica took them meanwhile: look again
       if (pending.length < RELAY_BATCH) break;
@@ -154,7 +171,7 @@ export class EventRelay {
     return webhook ? this.deliver(id, now) : null;
   }
 
-  private async publish(id: string, stored: StoredEntry[]): Promise<void> {
+  private async publish(id: string, stored: StoredEntry[], now: number): Promise<void> {
     const { redis, keys, streamMaxLength, metrics, logger } = this.options;
     const events: InstallcodeEvent[] = [];
     for (const { entry } of stored) {
@@ -171,7 +188,7 @@ export class EventRelay {
       );
     }
     for (const event of events) metrics.eventsPublished.inc({ type: event.type });
-    await Promise.all([this.recordDevices(stored), this.planExpiry(id, stored)]);
+    await Promise.all([this.recordDevices(stored), this.planExpiry(id, stored, now)]);
   }
 
   /**
@@ -197,13 +214,21 @@ export class EventRelay {
     );
   }
 
-  /** The newest record seen says when the code stops being usable: then its expiry is looked at. */
-  private async planExpiry(id: string, stored: StoredEntry[]): Promise<void> {
+  /**
+   * The newest record seen says when the code stops being usable: then its expiry is looked at,
+   * if that is near (else the expiry walk plans it when it comes near).
+   */
+  private async planExpiry(id: string, stored: StoredEntry[], now: number): Promise<void> {
     const last = stored.at(-1)?.entry;
     if (!last || last.type === 'removed') return;
     const code = fromHash(id, recordOf(last));
     const until = code && usableUntil(code);
-    if (until !== null && until !== undefined && until > last.at) {
+    if (
+      until !== null &&
+      until !== undefined &&
+      until > last.at &&
+      this.expiryWalk.isNear(until, now)
+    ) {
       await this.schedule.at(EXPIRY, id, until);
     }
   }
@@ -217,7 +242,8 @@ export class EventRelay {
     const code = fromHash(id, await this.options.redis.hgetall(this.options.keys.record(id)));
     const until = code && usableUntil(code);
     if (!code || until === null) return null;
-    if (now < until) return until;
+    // Extended since: looked at again when it now stops, if that is near (else by the walk).
+    if (now < until) return this.expiryWalk.isNear(until, now) ? until : null;
     const status = statusAt(code, until);
     const byTime =
       status === 'expired' || (status === 'used_up' && (code.usageLimitDelaySeconds ?? 0) > 0);

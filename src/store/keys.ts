@@ -61,6 +61,8 @@ export function keysFor(prefix: string) {
     events: `${prefix}events`,
     /** The event relay's tasks (a Schedule of its own): relay a code's outbox, tell its expiry, sweep. */
     eventSchedule: `${prefix}event-relay`,
+    /** Where the walk that plans codes' expiry tasks stands (see ExpiryWalk). */
+    expiryWalk: `${prefix}expiry-walk`,
     /** Set while an admin has been told that webhook deliveries fail (one message an hour at most). */
     webhookAlert: `${prefix}webhook-alert`,
     /** Tasks due at an instant (see Schedule): card refreshes, the App Home, reminders. */

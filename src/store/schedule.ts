@@ -74,6 +74,11 @@ export class Schedule {
     this.poll();
   }
 
+  /** Makes `kind:subject` due at once unless it is scheduled already (a task that reschedules itself). */
+  async ensure(kind: string, subject: string): Promise<void> {
+    await this.redis.zadd(this.key, 'NX', 0, `${kind}:${subject}`);
+  }
+
   /** When `kind:subject` is due, or null when it is not scheduled. */
   async dueAt(kind: string, subject: string): Promise<number | null> {
     const score = await this.redis.zscore(this.key, `${kind}:${subject}`);

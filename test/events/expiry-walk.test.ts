@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TIMING } from '../../src/events/relay.js';
+import { keysFor } from '../../src/store/keys.js';
+import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { startTestService, type TestService } from '../support/service.js';
+
+/**
+ * A code's expiry task is planned only when its expiry is near (README: "Memory"); the walk over
+ * every code plans the rest as Redis's clock brings them near, and makes up for walks missed.
+ */
+let redis: TestRedis;
+let service: TestService;
+const HOUR = 3_600_000;
+
+beforeAll(async () => {
+  redis = await startTestRedis([], { clockShift: true });
+  service = await startTestService({ REDIS_URL: redis.url }, { eventTiming: { pollMs: 25 } });
+});
+afterAll(async () => {
+  await service?.close();
+  await redis?.stop();
+});
+
+async function createExpiringIn(ms: number): Promise<{ id: string; code: string; at: number }> {
+  const at = Date.now() + ms;
+  const created = await service.call('POST', '/api/v1/codes', {
+    body: { action: 'create_device', accountId: 'acct-walk', expiresAt: new Date(at).toISOString() },
+  });
+  expect(created.status).toBe(201);
+  const { id, code, expiresAt } = created.body as { id: string; code: string; expiresAt: string };
+  return { id, code, at: Date.parse(expiresAt) };
+}
+
+const keys = () => keysFor(service.prefix);
+const expiryTask = (id: string) => service.redis.zscore(keys().eventSchedule, `expiry:${id}`);
+const told = async () =>
+  (await service.redis.xrange(keys().events, '-', '+')).map(([, fields]) => {
+    const event = JSON.parse(fields[5] as string) as { type: string; code: { code: string } };
+    return `${event.code.code} ${event.type}`;
+  });
+
+describe('planning expiries', () => {
+  it('is left to the walk while an expiry is far, done by the walk as it nears, and never misses one', async () => {
+    expect(EVENT_TIMING.expiryHorizonMs).toBe(3 * HOUR);
+    expect(EVENT_TIMING.expiryWalkEveryMs).toBe(HOUR);
+    const near = await createExpiringIn(HOUR);
+    const soon = await createExpiringIn(5 * HOUR);
+    const later = await createExpiringIn(8 * HOUR);
+    const all = [near, soon, later].map((c) => `${c.code} code.created`);
+    await expect.poll(told, { timeout: 5_000 }).toEqual(expect.arrayContaining(all));
+    // Relayed: only the near one has its task; the far ones cost the schedule nothing.
+    expect(Number(await expiryTask(near.id))).toBe(near.at);
+    expect(await expiryTask(soon.id)).toBeNull();
+    expect(await expiryTask(later.id)).toBeNull();
+
+    // 2.5 h on, the hourly walk plans what is now within 3 h, and nothing further.
+    await redis.shiftClock(2.5 * HOUR);
+    await expect.poll(() => expiryTask(soon.id), { timeout: 5_000 }).toBe(String(soon.at));
+    expect(await expiryTask(later.id)).toBeNull();
+    await expect.poll(told, { timeout: 5_000 }).toContain(`${near.code} code.expired`);
+
+    // 9 h on, with no walk in between (as if every replica were down): the late walk covers
+    // the time it missed, and each expiry is told once.
+    await redis.shiftClock(9 * HOUR);
+    const expired = (c: { code: string }) => `${c.code} code.expired`;
+    await expect
+      .poll(async () => (await told()).filter((t) => t.endsWith('code.expired')).sort(), {
+        timeout: 5_000,
+      })
+      .toEqual([near, soon, later].map(expired).sort());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await told()).filter((t) => t.endsWith('code.expired'))).toHaveLength(3);
+    expect(await expiryTask(later.id)).toBeNull();
+  });
+});
