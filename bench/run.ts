@@ -16,6 +16,7 @@ import { EventRelay } from '../src/events/relay.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { startService } from '../src/service.js';
+import { CodeIndex } from '../src/store/code-index.js';
 import { connectRedis, createRedis } from '../src/store/connection.js';
 import { DeviceRegistry } from '../src/store/device-registry.js';
 import { keysFor } from '../src/store/keys.js';
@@ -608,10 +609,12 @@ async function benchMemory() {
   notes.push(
     `The event stream is bounded by EVENTS_STREAM_MAXLEN, not per code: ${Math.round(stream / (await client.xlen(keys.events)))} bytes an event (left out of the figure per code); each code with an expiry keeps one \`expiry:<ID>\` task in \`event-relay\` (counted).`,
   );
-  const sample = ((await client.zrange('ic:codes', 0, 0))[0] as string).slice(TIME_KEY_LENGTH);
+  const sample = ((await new CodeIndex(client, keys).page(null, 1))[0] as string).slice(
+    TIME_KEY_LENGTH,
+  );
   const usage = async (key: string) => Number(await client.memory('USAGE', key));
   notes.push(
-    `One code's record (MEMORY USAGE): ${await usage(`ic:code:{${sample}}`)} B; no history list until something happens to it, no name pointer unless renamed; the index adds its share of \`ic:codes\`.`,
+    `One code's record (MEMORY USAGE): ${await usage(`ic:code:{${sample}}`)} B; no history list until something happens to it, no name pointer unless renamed; the index adds its share of its buckets (\`ic:codes:{index}:…\`).`,
   );
   await redemptionCost(client, store, relay, usedMemory, streamBytes);
   rows.push({

@@ -8,6 +8,7 @@ import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { webhookFailingNotice } from './slack/admin-notice.js';
 import { createSlackApp, SLACK_TIMING, type SlackTiming } from './slack/app.js';
+import { CodeIndex } from './store/code-index.js';
 import { connectRedis, createRedis, type RedisClient } from './store/connection.js';
 import { DeviceRegistry } from './store/device-registry.js';
 import {
@@ -76,6 +77,8 @@ export async function startService(
   await clock.probe();
   const devices = new DeviceRegistry(redis, keys, config.DEVICE_RETENTION);
   const codes = new CodeService(redis, keys, clock, config.RETENTION, devices);
+  const adopted = await new CodeIndex(redis, keys).adoptLegacy();
+  if (adopted > 0) logger.info({ adopted }, "an earlier version's index moved into buckets");
   const limiter = new RedeemLimiter(redis, {
     keyPrefix: keys.redeemFailures,
     maxFailures: config.REDEEM_MAX_FAILURES,

@@ -50,6 +50,8 @@ export class ExpiryWalk {
   async run(now: number, plan: (id: string, until: number) => Promise<void>): Promise<number> {
     const stored = await this.redis.get(this.keys.expiryWalk);
     const state: WalkState = stored ? (JSON.parse(stored) as WalkState) : {};
+    // What replicas of an earlier version listed during a rolling upgrade, so the walk sees it.
+    if (state.startedAt === undefined) await this.index.adoptLegacy();
     const startedAt = state.startedAt ?? now;
     const from = state.lastStartedAt ?? startedAt;
     let cursor = state.cursor;

@@ -52,8 +52,14 @@ export function keysFor(prefix: string) {
     accountNumbers: (stem: string) => `${prefix}account-numbers:{${stem}}`,
     /** Before account-numbers: the last number drawn for one username prefix (read once, to carry on from). */
     legacyAccountNumber: (usernamePrefix: string) => `${prefix}prefix:{${usernamePrefix}}`,
-    /** Every code as creation instant + ID (see indexMember): the list pages through it newest first. */
-    index: `${prefix}codes`,
+    /**
+     * Every code as creation instant + ID (see indexMember), for the list to page through newest
+     * first: this sorted set is the directory of its buckets, `codes:{index}:<start>` (see
+     * scripts/code-index.ts), all in one slot.
+     */
+    index: `${prefix}codes:{index}`,
+    /** The index of earlier versions, one sorted set: its entries are moved into `index` (adoptLegacy). */
+    legacyIndex: `${prefix}codes`,
     /** Where the index's sweep for codes that are gone goes on from. */
     indexSweep: `${prefix}codes-sweep`,
     redeemFailures: `${prefix}redeem-failures`,

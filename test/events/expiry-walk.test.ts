@@ -24,7 +24,11 @@ afterAll(async () => {
 async function createExpiringIn(ms: number): Promise<{ id: string; code: string; at: number }> {
   const at = Date.now() + ms;
   const created = await service.call('POST', '/api/v1/codes', {
-    body: { action: 'create_device', accountId: 'acct-walk', expiresAt: new Date(at).toISOString() },
+    body: {
+      action: 'create_device',
+      accountId: 'acct-walk',
+      expiresAt: new Date(at).toISOString(),
+    },
   });
   expect(created.status).toBe(201);
   const { id, code, expiresAt } = created.body as { id: string; code: string; expiresAt: string };

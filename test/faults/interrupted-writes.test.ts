@@ -61,10 +61,14 @@ async function cutDuring(skip: number, operation: () => Promise<{ status: number
   return answer;
 }
 
-it('creating a code: cut after the record is written, the code is listed and has its TTL', async () => {
-  for (const expiresAt of [null, inAnHour()]) {
+it('creating a code: cut after its index entry, and after its record, it is listed and has its TTL', async () => {
+  for (const [skip, expiresAt] of [
+    [1, null],
+    [1, inAnHour()],
+    [0, inAnHour()],
+  ] as const) {
     const code = `CUT-CREATE-${++serial}`;
-    const answer = await cutDuring(0, () =>
+    const answer = await cutDuring(skip, () =>
       service.call('POST', '/api/v1/codes', {
         body: { code, action: 'create_device', accountId: 'a1', expiresAt },
       }),

@@ -5,6 +5,7 @@ import {
   emitExpiryScript,
   finishDeliveryScript,
   finishTaskScript,
+  indexPageScript,
   publishEventsScript,
   takeRelayedScript,
 } from '../../src/store/scripts/index.js';
@@ -45,10 +46,12 @@ export async function untilReady(service: TestService): Promise<void> {
 }
 
 /**
- * The scripts of the service's background work (the schedules, the event relay), which run
- * whenever they are due: a test that cuts an operation's Nth script does not count them.
+ * The scripts of the service's background work (the schedules, the event relay, and the index
+ * sweep's reads after a creation), which run whenever they are due: a test that cuts an
+ * operation's Nth script does not count them.
  */
 const BACKGROUND_SCRIPTS = [
+  indexPageScript,
   claimTasksScript,
   finishTaskScript,
   takeRelayedScript,

@@ -1,9 +1,20 @@
 import { expect } from 'vitest';
 import { normalizeCode } from '../../src/codes/code-text.js';
 import { removalAt } from '../../src/codes/lifetime.js';
-import { indexMember } from '../../src/store/code-index.js';
+import { CodeIndex, indexMember } from '../../src/store/code-index.js';
 import { keysFor } from '../../src/store/keys.js';
 import type { TestService } from './service.js';
+
+/** Every entry of the service's code index, newest first. */
+export async function indexEntries(service: TestService): Promise<string[]> {
+  const index = new CodeIndex(service.redis, keysFor(service.prefix));
+  const all: string[] = [];
+  for (let page = await index.page(null, 500); page.length > 0; ) {
+    all.push(...page);
+    page = page.length < 500 ? [] : await index.page(page.at(-1) as string, 500);
+  }
+  return all;
+}
 
 /** Every key of the service under its prefix (a single Redis). */
 async function keysOf(service: TestService): Promise<string[]> {
@@ -34,7 +45,7 @@ const expiryOf = async (service: TestService, key: string) =>
 export async function expectStoreConsistent(service: TestService, retentionMs: number) {
   const keys = keysFor(service.prefix);
   const all = await keysOf(service);
-  const listed = new Set(await service.redis.zrange(keys.index, 0, -1));
+  const listed = new Set(await indexEntries(service));
   const records = all.filter((key) => /code:\{[^}]+\}$/.test(key));
   for (const key of records) {
     const id = /\{([^}]+)\}$/.exec(key)?.[1] as string;

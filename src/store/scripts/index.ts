@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { drawAccountNumberScript } from './account-number.js';
+import { indexAddScript, indexPageScript, indexRemoveScript } from './code-index.js';
 import { registerScripts } from './define.js';
 import {
   recordDeviceRedemptionScript,
@@ -30,6 +31,7 @@ import {
 import { claimTasksScript, finishTaskScript } from './schedule.js';
 
 export * from './account-number.js';
+export * from './code-index.js';
 export * from './devices.js';
 export * from './names.js';
 export * from './outbox.js';
@@ -39,6 +41,9 @@ export * from './removal-requests.js';
 export * from './schedule.js';
 
 const ALL = [
+  indexAddScript,
+  indexRemoveScript,
+  indexPageScript,
   redeemScript,
   withdrawScript,
   drawAccountNumberScript,
