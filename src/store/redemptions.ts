@@ -66,16 +66,17 @@ interface Attempt {
   /** This request's own ID (random), which the kept answer names. */
   id: string;
   name: string;
-  /** The records the script ran on (the name's, then a pointer's). */
-  records: string[];
+  /**
+   * The records the script ran on (the name's, then a pointer's), each with the ID a new device
+   * gets there: tagged with that record's slot.
+   */
+  records: { id: string; deviceId: string }[];
   /** Whether a send failed in a way that leaves open whether the script ran. */
   mayHaveRun: boolean;
   request: RedeemRequest;
   budget: Budget;
   idempotencyKey: string;
   deviceToken: string;
-  /** The ID a new device gets: tagged with the slot of the record the script runs on. */
-  deviceId: string;
 }
 
 /**
@@ -114,7 +115,6 @@ export class Redemptions {
       budget,
       idempotencyKey: request.idempotencyKey ?? newDeviceToken(),
       deviceToken: newDeviceToken(),
-      deviceId: '',
     };
     const work = this.attempt(attempt);
     try {
@@ -161,15 +161,15 @@ export class Redemptions {
   /** The script on record `id`, run again with an account number when a group code needs one. */
   private async runOn(attempt: Attempt, id: string) {
     const { request, idempotencyKey, deviceToken } = attempt;
-    attempt.records.push(id);
     const record = this.keys.record(id);
-    attempt.deviceId = newDeviceId(tagBeside(record));
+    const deviceId = newDeviceId(tagBeside(record));
+    attempt.records.push({ id, deviceId });
     const keys = {
       record,
       history: this.keys.history(id),
       idempotency: this.keys.idempotency(id, idempotencyKeyHash(idempotencyKey)),
       outbox: this.keys.outbox(id),
-      newDevice: this.keys.device(attempt.deviceId),
+      newDevice: this.keys.device(deviceId),
     };
     const args = {
       name: attempt.name,
@@ -177,7 +177,7 @@ export class Redemptions {
       keptForMs: request.idempotencyKey ? DEVICE_KEY_TTL_MS : INTERNAL_KEY_TTL_MS,
       retentionMs: this.retentionMs,
       deviceRetentionMs: this.deviceRetentionMs,
-      deviceId: attempt.deviceId,
+      deviceId,
       tokenHash: hashDeviceToken(deviceToken),
       // Only a device's own key can ask for the answer again later: only then keep the token.
       sealedToken: request.idempotencyKey ? sealToken(deviceToken, idempotencyKey, id) : '',
@@ -219,14 +219,15 @@ export class Redemptions {
     );
     if (!ran) return;
     const until = monotonicNow() + INTERNAL_KEY_TTL_MS;
-    for (const id of attempt.records) {
+    for (const { id, deviceId } of attempt.records) {
       const keys = {
         record: this.keys.record(id),
         history: this.keys.history(id),
         idempotency: this.keys.idempotency(id, idempotencyKeyHash(attempt.idempotencyKey)),
         outbox: this.keys.outbox(id),
+        newDevice: this.keys.device(deviceId),
       };
-      const args = { attempt: attempt.id, retentionMs: this.retentionMs };
+      const args = { attempt: attempt.id, retentionMs: this.retentionMs, deviceId };
       while (monotonicNow() < until && this.redis.status !== 'end') {
         try {
           await withdrawScript.run(this.redis, keys, args);

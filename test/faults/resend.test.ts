@@ -254,6 +254,10 @@ it('a cut, then Redis unreachable past the budget: the 503 stands, and the use i
   ]);
   expect(withdrawn).toMatchObject({ withdrawnEventId: lost.id, code: { timesUsed: 0 } });
   expect(held.redemption.deviceId).toBe(next.body.deviceId);
+  // The device the lost redemption created is gone with it (nobody got its token).
+  const deviceKey = keysFor(service.prefix).device;
+  expect(await service.redis.exists(deviceKey(lost.redemption.deviceId))).toBe(0);
+  expect(await service.redis.exists(deviceKey(held.redemption.deviceId))).toBe(1);
 });
 
 it('a device that retries with its Idempotency-Key after such a 503 is counted once, and gets 200', async () => {

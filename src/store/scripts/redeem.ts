@@ -136,18 +136,20 @@ return {'ok', answer, tostring(removal)}
 /**
  * Takes back a redemption whose request was answered 503 (its reply came too late, or never): the
  * count, the last use and, unless later redemptions keep the count at the limit, the
- * limit-reached instant and the TTLs go back to what they were, and its history event goes, so that a 503 never hides a use. Not when another request (a retry with the
- * same Idempotency-Key) was given the answer: that one may have answered 200. Its `redeemed`
- * event may have been relayed already, so a `redemption_withdrawn` event follows it.
+ * limit-reached instant and the TTLs go back to what they were, its history event goes, and so
+ * does the record of the device it created (nobody got its token), so that a 503 never hides a
+ * use. Not when another request (a retry with the same Idempotency-Key) was given the answer:
+ * that one may have answered 200. Its `redeemed` event may have been relayed already, so a
+ * `redemption_withdrawn` event follows it.
  *
- * KEYS  record, history, idempotency (the attempt's), outbox
- * ARGV  attempt (the request's ID), retentionMs
+ * KEYS  record, history, idempotency (the attempt's), outbox, newDevice (as the redemption's)
+ * ARGV  attempt (the request's ID), retentionMs, deviceId (the ID a new device got there)
  * Returns 'withdrawn' | 'none' (it never counted) | 'shared' (another request has the answer)
  */
 export const withdrawScript = defineScript<'withdrawn' | 'none' | 'shared'>()({
   name: 'icWithdrawRedemption',
-  keys: ['record', 'history', 'idempotency', 'outbox'],
-  args: ['attempt', 'retentionMs'],
+  keys: ['record', 'history', 'idempotency', 'outbox', 'newDevice'],
+  args: ['attempt', 'retentionMs', 'deviceId'],
   lua: `${SET_REMOVAL}${EMIT}${REDIS_TIME}
 local kept = redis.call('GET', idempotency)
 if not kept then return 'none' end
@@ -175,6 +177,8 @@ for _, entry in ipairs(redis.call('LRANGE', history, 0, -1)) do
     break
   end
 end
+-- A code naming an existing device answered with that device's ID, and created none.
+if answer.deviceId == deviceId then redis.call('DEL', newDevice) end
 answer.withdrawn = true
 redis.call('SET', idempotency, cjson.encode(answer), 'KEEPTTL')
 if answer.eventId then
