@@ -480,6 +480,34 @@ describe('one reading of Redis’s clock per save', () => {
     });
     expect(edited.updatedAt).toBe(read + 1_000);
   });
+
+  it('the editor hands its own reading to the save, for a new code and an edit', async () => {
+    const { codes } = h.service;
+    const real = codes.now;
+    // Readings made to look 5 s old: a save that read the clock again would carry today's instant.
+    const readings: number[] = [];
+    codes.now = async () => {
+      const reading = (await real.call(codes)) - 5_000;
+      readings.push(reading);
+      return reading;
+    };
+    try {
+      const opened = await openEditor();
+      const code = String(initialCode(opened));
+      const entry = { code, action: 'create_device', target: 'acct-clock' } as const;
+      expect(await submit(opened, entry)).toEqual({});
+      const created = await codes.getCode(code);
+      expect(readings).toContain(created.createdAt);
+
+      const reopened = await openEditor(`edit ${code}`);
+      expect(await submit(reopened, { ...entry, description: 'Edited' })).toEqual({});
+      const edited = await codes.getCode(code);
+      expect(edited.description).toBe('Edited');
+      expect(readings).toContain(edited.updatedAt);
+    } finally {
+      codes.now = real;
+    }
+  });
 });
 
 describe('a new code’s defaults', () => {
