@@ -101,10 +101,11 @@ const DEVICE_RECORD_BUDGET_MS = 1_000;
 const READ_BUDGET_MS = 3_000;
 /**
  * How many index entries one filtered list request may look at before it hands back a cursor:
- * bounded work for a request any workspace member can make, under 50 ms at 100,000 codes
- * (bench/RESULTS.md). Read 500 records a round trip.
+ * bounded work for a request any workspace member can make (the code picker asks at each
+ * keystroke), under 50 ms at 100,000 codes even on a slow machine (bench/RESULTS.md: about 30
+ * µs of Node CPU a record there). Read 500 records a round trip.
  */
-const MAX_SCANNED_PER_PAGE = 2_000;
+const MAX_SCANNED_PER_PAGE = 1_000;
 const FILTERED_BATCH = 500;
 /** Retries of a compare-and-set update that lost a race with a redemption. */
 const MAX_UPDATE_ATTEMPTS = 20;
