@@ -609,7 +609,7 @@ async function benchMemory() {
   const after = (await usedMemory()) - stream;
   const perCode = (after - before) / 20_000;
   notes.push(
-    `The event stream is bounded by EVENTS_STREAM_MAXLEN, not per code: ${Math.round(stream / (await client.xlen(keys.events)))} bytes an event (left out of the figure per code); each code with an expiry keeps one \`expiry:<ID>\` task in \`event-relay\` (counted).`,
+    `The event stream is bounded by EVENTS_STREAM_MAXLEN, not per code: ${Math.round(stream / (await client.xlen(keys.events)))} bytes an event (left out of the figure per code); a code gets its \`expiry:<ID>\` task in \`event-relay\` only within 3 h of its expiry (about 120 B while it waits), so these codes, 30 days from theirs, have none; ${await client.zcard(keys.eventSchedule)} tasks in all.`,
   );
   const sample = ((await new CodeIndex(client, keys).page(null, 1))[0] as string).slice(
     TIME_KEY_LENGTH,

@@ -121,8 +121,11 @@ export class CodeService {
   private readonly redemptions: Redemptions;
   private readonly changeListeners: ChangeListener[] = [];
   private readonly outboxListeners: ((recordId: string) => void)[] = [];
-  /** The listeners' work under way: a shutdown waits for it (settled), so no change goes untold. */
-  private readonly telling = new Set<Promise<void>>();
+  /**
+   * Work after an answer (the listeners', the index's sweep): a shutdown waits for it (settled),
+   * so no change goes untold.
+   */
+  private readonly underWay = new Set<Promise<void>>();
 
   constructor(
     redis: RedisClient,
@@ -379,9 +382,11 @@ export class CodeService {
     try {
       const id = await this.records.create(fields, this.removalOf(fields), budget, listFirst);
       // Housekeeping that the new code does not wait for, started after the answer is on its way.
-      setImmediate(() => {
-        this.index.sweep((members) => this.codesOf(members)).catch(() => undefined);
-      });
+      this.track(
+        new Promise((resolve) => setImmediate(resolve)).then(() =>
+          this.index.sweep((members) => this.codesOf(members)),
+        ),
+      );
       return { ...fields, id };
     } catch (error) {
       // A refused record was never written; a failed one may still be, so its entry stays.
@@ -439,18 +444,24 @@ export class CodeService {
 
   private changed(change: CodeChange): void {
     if (change.kind !== 'limit_reached') this.eventsWritten(change.id);
-    for (const listener of this.changeListeners) {
-      const told: Promise<void> = Promise.resolve()
-        .then(() => listener(change))
-        .catch(() => undefined) // each listener logs its own failures
-        .finally(() => this.telling.delete(told));
-      this.telling.add(told);
-    }
+    // Each listener logs its own failures.
+    for (const listener of this.changeListeners)
+      this.track(Promise.resolve().then(() => listener(change)));
   }
 
-  /** Waits for the listeners to have been told of every change so far. */
+  private track(work: Promise<unknown>): void {
+    const done: Promise<void> = work
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => this.underWay.delete(done));
+    this.underWay.add(done);
+  }
+
+  /** Waits for the work after every answer so far: listeners told, the index swept. */
   async settled(): Promise<void> {
-    await Promise.all([...this.telling]);
+    await Promise.all([...this.underWay]);
   }
 
   private read<T>(operation: () => Promise<T>): Promise<T> {

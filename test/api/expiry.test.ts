@@ -78,11 +78,13 @@ it('drops the index entries of codes Redis removed, as new codes are made, witho
     }
     expect(await indexEntries(fresh)).toHaveLength(5);
     await sleep(2_800);
-    // Each new code looks at three entries, in turn from the oldest: four new codes cover them all.
+    // Each new code looks at three entries in turn, after its answer: four new codes cover them
+    // all (each sweep waited for, as codes made one after another are).
     for (let i = 0; i < 4; i++) {
       await fresh.call('POST', '/api/v1/codes', {
         body: { action: 'create_device', accountId: 'new' },
       });
+      await fresh.codes.settled();
     }
     expect(await indexEntries(fresh)).toHaveLength(4);
   } finally {
