@@ -214,22 +214,22 @@ async function benchRedemption(redis: TestRedis) {
   ).length;
   first.kill('SIGTERM');
 
-  // The floor first, then the service: each alone on the machine while it is measured.
-  const floorPort = await freePort();
-  const floor = await spawnServer(
-    ['--import', 'tsx', 'bench/bare-server.ts'],
-    { PORT: String(floorPort), ANSWER_BYTES: String(answerBytes) },
-    floorPort,
-    '/',
-  );
-  const bare = await load([`http://127.0.0.1:${floorPort}/`], body);
-  floor.kill('SIGTERM');
-  rows.push({
-    what: `bare node:http floor (reads the body, answers ${answerBytes} bytes)`,
-    measured: `${Math.round(bare.rps)} req/s, p99 ${bare.p99} ms`,
-    target: '—',
-    met: null,
-  });
+  // The floor, then the service: each alone on the machine while it is measured. The floor is
+  // measured again after the service, and the better of the two counts: on a VM whose
+  // neighbours come and go, one slow floor run would flatter every ratio.
+  const floorRun = async () => {
+    const floorPort = await freePort();
+    const floor = await spawnServer(
+      ['--import', 'tsx', 'bench/bare-server.ts'],
+      { PORT: String(floorPort), ANSWER_BYTES: String(answerBytes) },
+      floorPort,
+      '/',
+    );
+    const run = await load([`http://127.0.0.1:${floorPort}/`], body);
+    floor.kill('SIGTERM');
+    return run;
+  };
+  const floorBefore = await floorRun();
 
   // The issue's minimal prototype: the floor plus one Lua check-and-count through ioredis.
   const prototypePort = await freePort();
@@ -241,12 +241,6 @@ async function benchRedemption(redis: TestRedis) {
   );
   const minimal = await load([`http://127.0.0.1:${prototypePort}/`], body);
   prototype.kill('SIGTERM');
-  rows.push({
-    what: 'minimal prototype: the floor plus one Lua check-and-count (ioredis, auto-pipelining)',
-    measured: `${Math.round(minimal.rps)} req/s (${(minimal.rps / bare.rps).toFixed(2)} × floor), p99 ${minimal.p99} ms`,
-    target: '—',
-    met: null,
-  });
 
   const measure = async (runtime: string, replicas: number, bodies: string | string[] = body) => {
     const ports = await Promise.all(Array.from({ length: replicas }, () => freePort()));
@@ -277,6 +271,20 @@ async function benchRedemption(redis: TestRedis) {
   };
 
   const shipped = await measure(process.execPath, 1);
+  const floorAfter = await floorRun();
+  const bare = floorBefore.rps >= floorAfter.rps ? floorBefore : floorAfter;
+  rows.push({
+    what: `bare node:http floor (reads the body, answers ${answerBytes} bytes), the better of a run before the service and one after`,
+    measured: `${Math.round(bare.rps)} req/s, p99 ${bare.p99} ms (the runs: ${Math.round(floorBefore.rps)} and ${Math.round(floorAfter.rps)} req/s)`,
+    target: '—',
+    met: null,
+  });
+  rows.push({
+    what: 'minimal prototype: the floor plus one Lua check-and-count (ioredis, auto-pipelining)',
+    measured: `${Math.round(minimal.rps)} req/s (${(minimal.rps / bare.rps).toFixed(2)} × floor), p99 ${minimal.p99} ms`,
+    target: '—',
+    met: null,
+  });
   const ratio = shipped.rps / bare.rps;
   rows.push({
     what: `redemption, Node ${process.version}, ${CONNECTIONS} connections, ${DURATION_S} s`,
