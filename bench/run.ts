@@ -772,9 +772,12 @@ function machine(): string {
     .toString()
     .match(/v=(\S+)/)?.[1];
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
+  // The results file itself (an earlier run's, not yet committed) measures nothing.
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'])
     .toString()
-    .trim();
+    .split('\n')
+    .filter((line) => line.trim() && !line.endsWith('bench/RESULTS.md'))
+    .join('\n');
   return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, Redis ${redisVersion}, commit ${commit}${dirty ? ' with uncommitted changes' : ''}`;
 }
 
