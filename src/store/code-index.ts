@@ -63,7 +63,8 @@ export class CodeIndex {
   /**
    * Records leave by their TTL, but their index entries stay until someone lists past them. So
    * each new code looks at the next few entries of the whole index, in turn, from where the last
-   * one stopped: every expired code's entry goes within (index size / SWEEP_STEP) creations.
+   * one stopped: every expired code's entry goes within about (index size / SWEEP_STEP)
+   * creations.
    */
   async sweep(resolve: ResolveEntries): Promise<void> {
     const members = await this.page(await this.redis.get(this.keys.indexSweep), SWEEP_STEP);

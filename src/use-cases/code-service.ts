@@ -444,11 +444,12 @@ export class CodeService {
 
   private changed(change: CodeChange): void {
     if (change.kind !== 'limit_reached') this.eventsWritten(change.id);
-    // Each listener logs its own failures.
-    for (const listener of this.changeListeners)
+    for (const listener of this.changeListeners) {
       this.track(Promise.resolve().then(() => listener(change)));
+    }
   }
 
+  /** Work after an answer, which settled() waits for; its failures are its own to log. */
   private track(work: Promise<unknown>): void {
     const done: Promise<void> = work
       .then(
