@@ -251,11 +251,16 @@ export class EventRelay {
     return null;
   }
 
-  /** Every code with events still waiting gets its relay due now. */
+  /**
+   * Every code with events still waiting gets its relay due now. And the expiry walk is there:
+   * a replica of an earlier version drops a task kind it does not know, as during a rolling
+   * upgrade, and the walk would then stop for good.
+   */
   private async sweep(now: number): Promise<number> {
     for (const id of await this.outbox.withPendingEvents()) {
       await this.schedule.at(OUTBOX, id, now);
     }
+    await this.schedule.ensure(EXPIRY_WALK, 'all');
     return now + this.timing.sweepEveryMs;
   }
 

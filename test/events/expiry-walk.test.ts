@@ -77,3 +77,21 @@ describe('planning expiries', () => {
     expect(await expiryTask(later.id)).toBeNull();
   });
 });
+
+it('comes back within a sweep when a replica of an earlier version dropped its task', async () => {
+  const own = await startTestService(
+    { REDIS_URL: redis.url },
+    { eventTiming: { pollMs: 25, sweepEveryMs: 200 } },
+  );
+  try {
+    const { eventSchedule } = keysFor(own.prefix);
+    const walkDue = () => own.redis.zscore(eventSchedule, 'expiry-walk:all');
+    await expect.poll(walkDue, { timeout: 5_000 }).not.toBeNull();
+    // An earlier version does not know the kind, claims it and drops it.
+    await own.redis.zrem(eventSchedule, 'expiry-walk:all');
+    expect(await walkDue()).toBeNull();
+    await expect.poll(walkDue, { timeout: 5_000 }).not.toBeNull();
+  } finally {
+    await own.close();
+  }
+});
