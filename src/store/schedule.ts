@@ -130,18 +130,22 @@ export class Schedule {
         { schedule: this.key },
         { now, leaseMs: this.leaseMs, limit: this.batch },
       );
-      const runs: Promise<void>[] = [];
+      const runs: Promise<boolean>[] = [];
+      let askedAgain = false;
       for (let i = 0; i < claimed.length; i += 2) {
         const run = this.run(claimed[i] as string, claimed[i + 1] as string);
         if (this.concurrent) runs.push(run);
-        else await run;
+        else askedAgain = (await run) || askedAgain;
       }
-      await Promise.all(runs);
-      if (claimed.length < this.batch * 2) return;
+      askedAgain = (await Promise.all(runs)).includes(true) || askedAgain;
+      // A task asked for while it ran is due at once: claimed in this poll, not the next (unless
+      // stopping: then the other replicas take it).
+      if (this.stopped || (claimed.length < this.batch * 2 && !askedAgain)) return;
     }
   }
 
-  private async run(task: string, lease: string): Promise<void> {
+  /** Runs a claimed task; answers whether it was asked for again while it ran. */
+  private async run(task: string, lease: string): Promise<boolean> {
     const split = task.indexOf(':');
     const kind = task.slice(0, split);
     const handler = this.handlers.get(kind);
@@ -153,10 +157,11 @@ export class Schedule {
       this.logger.warn({ kind, err: (error as Error).message }, 'scheduled task failed; retrying');
       next = (await this.clock.now()) + RETRY_AFTER_MS;
     }
-    await finishTaskScript.run(
+    const finished = await finishTaskScript.run(
       this.redis,
       { schedule: this.key },
       { task, lease, next: next === null ? '' : Math.round(next) },
     );
+    return finished === 2;
   }
 }
