@@ -130,22 +130,18 @@ export class Schedule {
         { schedule: this.key },
         { now, leaseMs: this.leaseMs, limit: this.batch },
       );
-      const runs: Promise<boolean>[] = [];
-      let askedAgain = false;
+      const runs: Promise<void>[] = [];
       for (let i = 0; i < claimed.length; i += 2) {
         const run = this.run(claimed[i] as string, claimed[i + 1] as string);
         if (this.concurrent) runs.push(run);
-        else askedAgain = (await run) || askedAgain;
+        else await run;
       }
-      askedAgain = (await Promise.all(runs)).includes(true) || askedAgain;
-      // A task asked for while it ran is due at once: claimed in this poll, not the next (unless
-      // stopping: then the other replicas take it).
-      if (this.stopped || (claimed.length < this.batch * 2 && !askedAgain)) return;
+      await Promise.all(runs);
+      if (claimed.length < this.batch * 2) return;
     }
   }
 
-  /** Runs a claimed task; answers whether it was asked for again while it ran. */
-  private async run(task: string, lease: string): Promise<boolean> {
+  private async run(task: string, lease: string): Promise<void> {
     const split = task.indexOf(':');
     const kind = task.slice(0, split);
     const handler = this.handlers.get(kind);
@@ -157,11 +153,10 @@ export class Schedule {
       this.logger.warn({ kind, err: (error as Error).message }, 'scheduled task failed; retrying');
       next = (await this.clock.now()) + RETRY_AFTER_MS;
     }
-    const finished = await finishTaskScript.run(
+    await finishTaskScript.run(
       this.redis,
       { schedule: this.key },
       { task, lease, next: next === null ? '' : Math.round(next) },
     );
-    return finished === 2;
   }
 }

@@ -40,8 +40,7 @@ return claimed
  *
  * KEYS  schedule
  * ARGV  task, lease, next
- * Returns 1, 2 when it was asked for meanwhile (now due), or 0 when another replica took the
- *         task over (its lease had run out).
+ * Returns 1, or 0 when another replica took the task over (its lease had run out).
  */
 export const finishTaskScript = defineScript<number>()({
   name: 'icFinishTask',
@@ -52,7 +51,7 @@ local score = tonumber(redis.call('ZSCORE', schedule, task))
 local leased = tonumber(lease)
 if score == leased - ${LEASED} + ${ASKED_AGAIN} then
   redis.call('ZADD', schedule, 0, task)
-  return 2
+  return 1
 end
 if score ~= leased then return 0 end
 if next == '' then redis.call('ZREM', schedule, task)
