@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { RedisClient } from './connection.js';
 import type { RedisClock } from './redis-clock.js';
-import { claimTasksScript, finishTaskScript, makeDueScript } from './scripts/index.js';
+import { claimTasksScript, finishTaskScript } from './scripts/index.js';
 
 /**
  * What a task does when it is due. `subject` is the task's name after its kind (`card:ID` → `ID`).
@@ -60,21 +60,14 @@ export class Schedule {
     this.handlers.set(kind, handler);
   }
 
-  /**
-   * Makes `kind:subject` due at `instant`, or keeps it sooner if it already is. A task under way
-   * runs again once that run ends, never alongside it.
-   */
+  /** Makes `kind:subject` due at `instant`, or keeps it sooner if it already is. */
   async at(kind: string, subject: string, instant: number): Promise<void> {
-    await makeDueScript.run(
-      this.redis,
-      { schedule: this.key },
-      { task: `${kind}:${subject}`, instant: Math.round(instant) },
-    );
+    await this.redis.zadd(this.key, 'LT', instant, `${kind}:${subject}`);
   }
 
   /**
    * Makes it due at once (and looks at once, if this replica is not busy). Any past instant will
-   * do, so 0: no read of the clock, one script call, also on a redemption's path.
+   * do, so 0: no read of the clock, one ZADD, also on a redemption's path.
    */
   async now(kind: string, subject: string): Promise<void> {
     await this.at(kind, subject, 0);

@@ -28,7 +28,7 @@ import {
   reopenRemovalRequestScript,
   withdrawRemovalRequestScript,
 } from './removal-requests.js';
-import { claimTasksScript, finishTaskScript, makeDueScript } from './schedule.js';
+import { claimTasksScript, finishTaskScript } from './schedule.js';
 
 export * from './account-number.js';
 export * from './code-index.js';
@@ -55,7 +55,6 @@ const ALL = [
   setNameLifetimeScript,
   claimTasksScript,
   finishTaskScript,
-  makeDueScript,
   openRemovalRequestScript,
   addRemovalCopyScript,
   decideRemovalRequestScript,
