@@ -16,9 +16,10 @@ export const REMIND_TASK = 'remind';
  * Reminders before a code stops being usable: `REMIND_BEFORE` before it expires, when its limit
  * is reached (its grace starts, or it is used up), and when it has expired. Its creator is told
  * by DM, and each channel it was shared to in its card's thread. They come from the schedule in
- * Redis (claimed by one replica, kept across restarts); each is noted once sent, by the instant
- * it is about, so it is sent once (a crash between sending and noting sends it again: never
- * lost), and an extended code is reminded again of its new expiry.
+ * Redis (claimed by one replica, kept across restarts); each is taken by one run before it is
+ * sent (runs of a code's task can overlap) and noted once sent, by the instant it is about, so
+ * it is sent once (a crash while sending sends it again: never lost), and an extended code is
+ * reminded again of its new expiry.
  */
 export class Reminders {
   constructor(
@@ -54,10 +55,18 @@ export class Reminders {
     if (!code) return null;
     const { sent, muted } = await this.log.of(id);
     if (muted) return null;
+    const removal = this.codes.removalInstant(code);
     for (const reminder of dueReminders(code, now, this.remindBeforeMs)) {
       if (sent.has(reminderField(reminder))) continue;
-      await this.send(code, reminder, now);
-      await this.log.sent(id, reminder, now, this.codes.removalInstant(code));
+      // Another run of this task (a change came in during it, on another replica) may be on it.
+      if (!(await this.log.claim(id, reminder, now, removal))) continue;
+      try {
+        await this.send(code, reminder, now);
+      } catch (error) {
+        await this.log.release(id, reminder).catch(() => undefined);
+        throw error;
+      }
+      await this.log.sent(id, reminder, now, removal);
     }
     return nextReminderAt(code, now, this.remindBeforeMs);
   }

@@ -10,5 +10,11 @@ type Multi = ReturnType<RedisClient['multi']>;
  * epoch ms of Redis's clock), or none while the code itself has none.
  */
 export function keepWithCode(multi: Multi, key: string, removal: number | null): Multi {
-  return removal === null ? multi.persist(key) : multi.pexpireat(key, removal + KEPT_AFTER_CODE_MS);
+  const until = keptUntil(removal);
+  return until === null ? multi.persist(key) : multi.pexpireat(key, until);
+}
+
+/** When what is kept with a code goes: a day after the code, or never while the code has no end. */
+export function keptUntil(removal: number | null): number | null {
+  return removal === null ? null : removal + KEPT_AFTER_CODE_MS;
 }

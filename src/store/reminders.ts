@@ -1,7 +1,8 @@
 import type { Actor } from '../codes/model.js';
 import type { RedisClient } from './connection.js';
-import { keepWithCode } from './kept-with-code.js';
+import { keepWithCode, keptUntil } from './kept-with-code.js';
 import type { Keys } from './keys.js';
+import { claimReminderScript } from './scripts/index.js';
 
 /** What a reminder is about. */
 export type ReminderKind = 'expiring' | 'limit' | 'expired';
@@ -22,6 +23,13 @@ export interface Muted {
 }
 
 const MUTED_FIELD = '@muted';
+/** Fields that are not a sent reminder start so: `@muted`, and the holds `@sending:<field>`. */
+const NOT_SENT = '@';
+/**
+ * How long a run holds a reminder it is sending: shorter than a schedule's lease (60 s), so the
+ * replica that takes over a dead one's task finds the hold ended.
+ */
+const SEND_HOLD_MS = 30_000;
 
 /** Which reminders of a code were sent, and whether someone muted them. One hash in the code's slot. */
 export class ReminderLog {
@@ -33,14 +41,41 @@ export class ReminderLog {
   async of(id: string): Promise<{ sent: Set<string>; muted: Muted | null }> {
     const all = await this.redis.hgetall(this.keys.reminders(id));
     const muted = all[MUTED_FIELD] ? (JSON.parse(all[MUTED_FIELD]) as Muted) : null;
-    const sent = new Set(Object.keys(all).filter((field) => field !== MUTED_FIELD));
+    const sent = new Set(Object.keys(all).filter((field) => !field.startsWith(NOT_SENT)));
     return { sent, muted };
+  }
+
+  /**
+   * Takes a reminder for sending: false when it was sent, or another run of the code's task is
+   * sending it now (two runs can overlap, on two replicas, when a change comes in during one).
+   */
+  async claim(id: string, reminder: Reminder, now: number, removal: number | null) {
+    const taken = await claimReminderScript.run(
+      this.redis,
+      { reminders: this.keys.reminders(id) },
+      {
+        field: reminderField(reminder),
+        hold: holdField(reminder),
+        now,
+        holdMs: SEND_HOLD_MS,
+        keepUntil: keptUntil(removal) ?? '',
+      },
+    );
+    return taken === 1;
+  }
+
+  /** Lets a reminder that could not be sent go, for the task's retry. */
+  async release(id: string, reminder: Reminder): Promise<void> {
+    await this.redis.hdel(this.keys.reminders(id), holdField(reminder));
   }
 
   /** Notes a reminder as sent; kept as long as the code (`removal`, null for ever) and a day. */
   async sent(id: string, reminder: Reminder, at: number, removal: number | null): Promise<void> {
     const key = this.keys.reminders(id);
-    const multi = this.redis.multi().hset(key, reminderField(reminder), String(at));
+    const multi = this.redis
+      .multi()
+      .hset(key, reminderField(reminder), String(at))
+      .hdel(key, holdField(reminder));
     await keepWithCode(multi, key, removal).exec();
   }
 
@@ -53,4 +88,8 @@ export class ReminderLog {
 
 export function reminderField(reminder: Reminder): string {
   return `${reminder.kind}:${reminder.about}`;
+}
+
+function holdField(reminder: Reminder): string {
+  return `${NOT_SENT}sending:${reminderField(reminder)}`;
 }

@@ -21,6 +21,7 @@ import {
   updateRecordScript,
 } from './records.js';
 import { redeemScript, withdrawScript } from './redeem.js';
+import { claimReminderScript } from './reminders.js';
 import {
   addRemovalCopyScript,
   decideRemovalRequestScript,
@@ -37,6 +38,7 @@ export * from './names.js';
 export * from './outbox.js';
 export * from './records.js';
 export * from './redeem.js';
+export * from './reminders.js';
 export * from './removal-requests.js';
 export * from './schedule.js';
 
@@ -55,6 +57,7 @@ const ALL = [
   setNameLifetimeScript,
   claimTasksScript,
   finishTaskScript,
+  claimReminderScript,
   openRemovalRequestScript,
   addRemovalCopyScript,
   decideRemovalRequestScript,
