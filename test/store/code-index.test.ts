@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { CodeIndex, indexMember } from '../../src/store/code-index.js';
-import { connectRedis, createRedis, type RedisClient } from '../../src/store/connection.js';
-import { keysFor } from '../../src/store/keys.js';
+import type { RedisClient } from '../../src/store/connection.js';
+import type { Keys } from '../../src/store/keys.js';
 import { INDEX_BUCKET_SIZE } from '../../src/store/scripts/code-index.js';
+import { connectTestRedis, freshKeys } from '../support/store-redis.js';
 
 /**
  * Issue 12 §6: the list's index keeps its entries in buckets small enough for Redis's compact
@@ -12,16 +12,15 @@ import { INDEX_BUCKET_SIZE } from '../../src/store/scripts/code-index.js';
  */
 
 let redis: RedisClient;
-let keys: ReturnType<typeof keysFor>;
+let keys: Keys;
 let index: CodeIndex;
 
 beforeAll(async () => {
-  redis = createRedis({ url: inject('redisUrl') });
-  await connectRedis(redis);
+  redis = await connectTestRedis();
 });
 afterAll(() => redis?.quit());
 beforeEach(() => {
-  keys = keysFor(`test:${randomBytes(4).toString('hex')}:`);
+  keys = freshKeys();
   index = new CodeIndex(redis, keys);
 });
 
@@ -70,7 +69,7 @@ it('pages newest first exactly as one sorted set would, through any adds and rem
       fc.array(operation, { minLength: 1, maxLength: 12 }),
       fc.integer({ min: 1, max: 300 }),
       async (operations, pageSize) => {
-        keys = keysFor(`test:${randomBytes(4).toString('hex')}:`);
+        keys = freshKeys();
         index = new CodeIndex(redis, keys);
         const model = new Set<string>();
         for (const op of operations) {

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
-import { connectRedis, createRedis, type RedisClient } from '../../src/store/connection.js';
-import { keysFor } from '../../src/store/keys.js';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { RedisClient } from '../../src/store/connection.js';
+import type { Keys } from '../../src/store/keys.js';
 import { type Reminder, ReminderLog } from '../../src/store/reminders.js';
+import { connectTestRedis, freshKeys } from '../support/store-redis.js';
 
 /**
  * Two runs of a code's reminder task can overlap on two replicas (a change comes in during one):
@@ -10,18 +10,17 @@ import { type Reminder, ReminderLog } from '../../src/store/reminders.js';
  */
 
 let redis: RedisClient;
-let keys: ReturnType<typeof keysFor>;
+let keys: Keys;
 let log: ReminderLog;
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 const limit: Reminder = { kind: 'limit', about: NOW - 1_000 };
 
 beforeAll(async () => {
-  redis = createRedis({ url: inject('redisUrl') });
-  await connectRedis(redis);
+  redis = await connectTestRedis();
 });
 afterAll(() => redis?.quit());
 beforeEach(() => {
-  keys = keysFor(`test:${randomBytes(4).toString('hex')}:`);
+  keys = freshKeys();
   log = new ReminderLog(redis, keys);
 });
 

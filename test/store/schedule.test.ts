@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { connectRedis, createRedis, type RedisClient } from '../../src/store/connection.js';
-import { keysFor } from '../../src/store/keys.js';
+import type { RedisClient } from '../../src/store/connection.js';
+import type { Keys } from '../../src/store/keys.js';
 import { RedisClock } from '../../src/store/redis-clock.js';
 import { Schedule } from '../../src/store/schedule.js';
+import { connectTestRedis, freshKeys } from '../support/store-redis.js';
 
 /**
  * Issue 10 §2: what must happen at an instant comes from a schedule in Redis that every replica
@@ -14,18 +14,17 @@ import { Schedule } from '../../src/store/schedule.js';
 
 let redis: RedisClient;
 let clock: RedisClock;
-let keys: ReturnType<typeof keysFor>;
+let keys: Keys;
 const logger = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
 
 beforeAll(async () => {
-  redis = createRedis({ url: inject('redisUrl') });
-  await connectRedis(redis);
+  redis = await connectTestRedis();
   clock = new RedisClock(redis);
   await clock.probe();
 });
 afterAll(() => redis?.quit());
 beforeEach(() => {
-  keys = keysFor(`test:${randomBytes(4).toString('hex')}:`);
+  keys = freshKeys();
 });
 
 /** A replica's schedule, recording what it ran. */
