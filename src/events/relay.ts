@@ -123,9 +123,9 @@ export class EventRelay {
 
   async start(): Promise<void> {
     this.schedule.start();
-    // At once: what a replica that stopped or died left is picked up now, not a minute later.
+    // At once: what a replica that stopped or died left is picked up now, not a minute later
+    // (and the sweep makes sure of the expiry walk's task).
     await this.schedule.now(SWEEP, 'all');
-    await this.schedule.ensure(EXPIRY_WALK, 'all');
   }
 
   stop(): Promise<void> {
