@@ -132,6 +132,25 @@ it('reminds when the limit is reached, with Extend and Disable at hand', async (
   expect(remindersOf(code.code)).toHaveLength(2);
 });
 
+it('sends a reminder that Slack refused at the next run, not after its hold', async () => {
+  const [service] = running as [TestService];
+  fake.failNext('chat.postMessage', { error: 'internal_error' });
+  const code = await createCode(service, { usageLimit: 1 });
+  const redeemed = await service.call('POST', '/api/v1/redeem', { body: redeemBody(code.code) });
+  expect(redeemed.status).toBe(200);
+  const refused = () =>
+    fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.injected && JSON.stringify(c.args.blocks ?? '').includes(code.code));
+  await soon(() => expect(refused()).toHaveLength(1));
+  expect(remindersOf(code.code)).toEqual([]);
+  // A change makes the task run again at once: the refused run let the reminder go.
+  await service.codes.updateCode(code.code, { description: 'After a refusal' }, STAFF);
+  await soon(() =>
+    expect(texts(remindersOf(code.code))).toEqual([expect.stringContaining('usage limit')]),
+  );
+});
+
 it('sends nothing more once someone muted the code’s reminders', async () => {
   const [service] = running as [TestService];
   const code = await createCode(service, { expiresAt: new Date(Date.now() + 2_500).toISOString() });
