@@ -1,8 +1,8 @@
 import { usableUntil } from '../codes/lifetime.js';
 import { CodeIndex, idOfMember } from '../store/code-index.js';
+import type { CodeRecords } from '../store/code-records.js';
 import type { RedisClient } from '../store/connection.js';
 import type { Keys } from '../store/keys.js';
-import { fromHash } from '../store/record.js';
 
 /** Index entries read per page, and pages per run: one run stays well inside a task's lease. */
 const PAGE = 500;
@@ -33,6 +33,7 @@ export class ExpiryWalk {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
+    private readonly records: CodeRecords,
     private readonly timing: { horizonMs: number; everyMs: number },
   ) {
     this.index = new CodeIndex(redis, keys);
@@ -60,7 +61,7 @@ export class ExpiryWalk {
       await Promise.all(
         members.map(async (member) => {
           const id = idOfMember(member);
-          const code = fromHash(id, await this.redis.hgetall(this.keys.record(id)));
+          const code = await this.records.findById(id);
           const until = code && usableUntil(code);
           if (until !== null && until > from && this.isNear(until, now)) await plan(id, until);
         }),

@@ -1,6 +1,7 @@
 import { statusAt, usableUntil } from '../codes/lifetime.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { CodeRecords } from '../store/code-records.js';
 import type { RedisClient } from '../store/connection.js';
 import type { Keys } from '../store/keys.js';
 import { EventOutbox, RELAY_BATCH, recordOf, type StoredEntry } from '../store/outbox.js';
@@ -91,6 +92,7 @@ const EXPIRY_WALK = 'expiry-walk';
 export class EventRelay {
   private readonly schedule: Schedule;
   private readonly outbox: EventOutbox;
+  private readonly records: CodeRecords;
   private readonly expiryWalk: ExpiryWalk;
   private readonly timing: EventTiming;
   private readonly failingListeners: DeliveryFailingListener[] = [];
@@ -100,7 +102,8 @@ export class EventRelay {
     const { redis, keys, clock, logger } = options;
     this.timing = { ...EVENT_TIMING, ...options.timing };
     this.outbox = new EventOutbox(redis, keys);
-    this.expiryWalk = new ExpiryWalk(redis, keys, {
+    this.records = new CodeRecords(redis, keys, clock);
+    this.expiryWalk = new ExpiryWalk(redis, keys, this.records, {
       horizonMs: this.timing.expiryHorizonMs,
       everyMs: this.timing.expiryWalkEveryMs,
     });
@@ -239,7 +242,7 @@ export class EventRelay {
    * redemption's event; a code extended since is looked at again when it now stops.
    */
   private async tellExpiry(id: string, now: number): Promise<number | null> {
-    const code = fromHash(id, await this.options.redis.hgetall(this.options.keys.record(id)));
+    const code = await this.records.findById(id);
     const until = code && usableUntil(code);
     if (!code || until === null) return null;
     // Extended since: looked at again when it now stops, if that is near (else by the walk).
