@@ -106,23 +106,24 @@ const WARM_UP_S = 3;
 /**
  * Load for DURATION_S after WARM_UP_S unmeasured (the JIT and the connections settle first),
  * spread evenly over `urls` (one per replica); `around` brackets the measured run. Several
- * `bodies` are sent in turn (one code after another), one body as it is.
+ * `bodies` are sent in turn (one code after another), one body as it is; null asks with GET.
  */
 async function load(
   urls: string[],
-  bodies: string | string[],
+  bodies: string | string[] | null,
   around: { before?: () => Promise<void>; after?: () => Promise<void> } = {},
 ) {
-  const list = typeof bodies === 'string' ? [bodies] : bodies;
+  const list = typeof bodies === 'string' ? [bodies] : (bodies ?? []);
+  const request = bodies
+    ? { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: list[0] }
+    : { method: 'GET' as const };
   let next = 0;
   const run = (duration: number) =>
     Promise.all(
       urls.map((url) =>
         autocannon({
           url,
-          method: 'POST' as const,
-          headers: { 'content-type': 'application/json' },
-          body: list[0],
+          ...request,
           requests:
             list.length > 1
               ? [{ setupRequest: (request) => ({ ...request, body: list[next++ % list.length] }) }]
@@ -159,6 +160,65 @@ async function redisCpuSeconds(client: Redis): Promise<number> {
   const info = await client.info('cpu');
   const value = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return value('used_cpu_user') + value('used_cpu_sys');
+}
+
+interface CpuRun {
+  rps: number;
+  /** CPU per request over the measured run, in µs: the server's (all its processes), Redis's, and this process's (the load generator's). */
+  nodeCpuUs: number;
+  redisCpuUs: number;
+  loadCpuUs: number;
+}
+
+/** `load`, with the CPU per request of `servers` (/proc), of Redis (INFO) and of the load generator. */
+async function loadWithCpu(
+  client: Redis,
+  servers: ChildProcess[],
+  urls: string[],
+  bodies: string | string[] | null,
+) {
+  const serverSeconds = () =>
+    servers.reduce((sum, s) => sum + processCpuSeconds(s.pid as number), 0);
+  const ownSeconds = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
+  const cpu = { node: 0, redis: 0, load: 0 };
+  const result = await load(urls, bodies, {
+    before: async () => {
+      cpu.redis = -(await redisCpuSeconds(client));
+      cpu.node = -serverSeconds();
+      cpu.load = -ownSeconds();
+    },
+    after: async () => {
+      cpu.load += ownSeconds();
+      cpu.node += serverSeconds();
+      cpu.redis += await redisCpuSeconds(client);
+    },
+  });
+  const perRequest = (seconds: number) => Math.round((seconds / result.total) * 1e6);
+  return {
+    ...result,
+    nodeCpuUs: perRequest(cpu.node),
+    redisCpuUs: perRequest(cpu.redis),
+    loadCpuUs: perRequest(cpu.load),
+  };
+}
+
+/**
+ * What 0.6 × the floor (and 0.5) would leave a redemption, at best: every core busy, and the
+ * load generator's own CPU per request as measured on the redemption. Node serves on one
+ * thread, so it gets at most one core's worth of each second.
+ */
+function cpuBudget(floor: CpuRun, prototype: CpuRun, shell: CpuRun, redemption: CpuRun): string {
+  const cores = os.cpus().length;
+  const at = (share: number) => {
+    const rate = share * floor.rps;
+    const all = Math.round((cores * 1e6) / rate - redemption.loadCpuUs);
+    return `${share} × floor is ${Math.round(rate)} req/s, which leaves at most ${all} µs of CPU a redemption for Node and Redis together, and at most ${Math.round(1e6 / rate)} µs for Node (one thread)`;
+  };
+  const both = (run: CpuRun) => run.nodeCpuUs + run.redisCpuUs;
+  return `The CPU budget of the target, on ${cores} cores, with the load generator's ${redemption.loadCpuUs} µs a request: ${at(0.6)}; ${at(0.5)}. Measured beside it: the floor takes ${floor.nodeCpuUs} µs of Node; the minimal prototype ${both(prototype)} µs (Node ${prototype.nodeCpuUs}, Redis ${prototype.redisCpuUs}); the app shell answering a constant ${shell.nodeCpuUs} µs of Node; a redemption ${both(redemption)} µs (Node ${redemption.nodeCpuUs}, Redis ${redemption.redisCpuUs}).`;
 }
 
 /** Node runtimes to compare beside the one we ship (24): the system's, and any in .cache. */
@@ -217,32 +277,28 @@ async function benchRedemption(redis: TestRedis) {
   // The floor, then the service: each alone on the machine while it is measured. The floor is
   // measured again after the service, and the better of the two counts: on a VM whose
   // neighbours come and go, one slow floor run would flatter every ratio.
-  const floorRun = async () => {
-    const floorPort = await freePort();
-    const floor = await spawnServer(
+  const bareServer = async (env: Record<string, string>) => {
+    const port = await freePort();
+    const child = await spawnServer(
       ['--import', 'tsx', 'bench/bare-server.ts'],
-      { PORT: String(floorPort), ANSWER_BYTES: String(answerBytes) },
-      floorPort,
+      { PORT: String(port), ANSWER_BYTES: String(answerBytes), ...env },
+      port,
       '/',
     );
-    const run = await load([`http://127.0.0.1:${floorPort}/`], body);
-    floor.kill('SIGTERM');
+    const run = await loadWithCpu(client, [child], [`http://127.0.0.1:${port}/`], body);
+    child.kill('SIGTERM');
     return run;
   };
-  const floorBefore = await floorRun();
-
+  const floorBefore = await bareServer({});
   // The issue's minimal prototype: the floor plus one Lua check-and-count through ioredis.
-  const prototypePort = await freePort();
-  const prototype = await spawnServer(
-    ['--import', 'tsx', 'bench/bare-server.ts'],
-    { PORT: String(prototypePort), ANSWER_BYTES: String(answerBytes), REDIS_URL: redis.url },
-    prototypePort,
-    '/',
-  );
-  const minimal = await load([`http://127.0.0.1:${prototypePort}/`], body);
-  prototype.kill('SIGTERM');
+  const minimal = await bareServer({ REDIS_URL: redis.url });
 
-  const measure = async (runtime: string, replicas: number, bodies: string | string[] = body) => {
+  const measure = async (
+    runtime: string,
+    replicas: number,
+    bodies: string | string[] | null = body,
+    path = '/api/v1/redeem',
+  ) => {
     const ports = await Promise.all(Array.from({ length: replicas }, () => freePort()));
     const services: ChildProcess[] = [];
     for (const p of ports) {
@@ -250,45 +306,43 @@ async function benchRedemption(redis: TestRedis) {
         await spawnServer(['dist/main.js'], serviceEnv(p, redis.url), p, '/readyz', runtime),
       );
     }
-    const cpu = { node: 0, redis: 0 };
-    const result = await load(
-      ports.map((p) => `http://127.0.0.1:${p}/api/v1/redeem`),
-      bodies,
-      {
-        before: async () => {
-          cpu.node = -services.reduce((sum, s) => sum + processCpuSeconds(s.pid as number), 0);
-          cpu.redis = -(await redisCpuSeconds(client));
-        },
-        after: async () => {
-          cpu.node += services.reduce((sum, s) => sum + processCpuSeconds(s.pid as number), 0);
-          cpu.redis += await redisCpuSeconds(client);
-        },
-      },
-    );
+    const urls = ports.map((p) => `http://127.0.0.1:${p}${path}`);
+    const result = await loadWithCpu(client, services, urls, bodies);
     for (const s of services) s.kill('SIGTERM');
-    const perRequest = (seconds: number) => `${Math.round((seconds / result.total) * 1e6)} µs`;
-    return { ...result, nodeCpu: perRequest(cpu.node), redisCpu: perRequest(cpu.redis) };
+    return result;
   };
 
   const shipped = await measure(process.execPath, 1);
-  const floorAfter = await floorRun();
+  // What the app costs before a route does anything: Fastify, the hooks, the headers, the access
+  // log and the metrics around a constant answer (GET, no body, no Redis).
+  const shell = await measure(process.execPath, 1, null, '/healthz');
+  const floorAfter = await bareServer({});
   const bare = floorBefore.rps >= floorAfter.rps ? floorBefore : floorAfter;
+  const ofFloor = (run: { rps: number }) => `${(run.rps / bare.rps).toFixed(2)} × floor`;
+  const cpu = (run: { nodeCpuUs: number; redisCpuUs: number }) =>
+    `CPU per request: Node ${run.nodeCpuUs} µs, Redis ${run.redisCpuUs} µs`;
   rows.push({
     what: `bare node:http floor (reads the body, answers ${answerBytes} bytes), the better of a run before the service and one after`,
-    measured: `${Math.round(bare.rps)} req/s, p99 ${bare.p99} ms (the runs: ${Math.round(floorBefore.rps)} and ${Math.round(floorAfter.rps)} req/s)`,
+    measured: `${Math.round(bare.rps)} req/s, p99 ${bare.p99} ms (the runs: ${Math.round(floorBefore.rps)} and ${Math.round(floorAfter.rps)} req/s); ${cpu(bare)}`,
     target: '—',
     met: null,
   });
   rows.push({
     what: 'minimal prototype: the floor plus one Lua check-and-count (ioredis, auto-pipelining)',
-    measured: `${Math.round(minimal.rps)} req/s (${(minimal.rps / bare.rps).toFixed(2)} × floor), p99 ${minimal.p99} ms`,
+    measured: `${Math.round(minimal.rps)} req/s (${ofFloor(minimal)}), p99 ${minimal.p99} ms; ${cpu(minimal)}`,
+    target: '—',
+    met: null,
+  });
+  rows.push({
+    what: "the service's app shell alone: `GET /healthz` (Fastify, hooks, headers, access log, metrics; no body, no Redis)",
+    measured: `${Math.round(shell.rps)} req/s (${ofFloor(shell)}), p99 ${shell.p99} ms; ${cpu(shell)}`,
     target: '—',
     met: null,
   });
   const ratio = shipped.rps / bare.rps;
   rows.push({
     what: `redemption, Node ${process.version}, ${CONNECTIONS} connections, ${DURATION_S} s`,
-    measured: `${Math.round(shipped.rps)} req/s (${ratio.toFixed(2)} × floor), p50 ${shipped.p50} ms, p99 ${shipped.p99} ms, ${shipped.errors} errors; CPU per redemption: Node ${shipped.nodeCpu}, Redis ${shipped.redisCpu}`,
+    measured: `${Math.round(shipped.rps)} req/s (${ofFloor(shipped)}), p50 ${shipped.p50} ms, p99 ${shipped.p99} ms, ${shipped.errors} errors; ${cpu(shipped)}`,
     target: '≥ 0.6 × floor (0.5 at least), p99 < 25 ms, no errors',
     met: ratio >= 0.6 && shipped.p99 < 25 && shipped.errors === 0,
   });
@@ -296,7 +350,7 @@ async function benchRedemption(redis: TestRedis) {
     const run = await measure(other.path, 1);
     rows.push({
       what: `redemption, ${other.name} (for comparison)`,
-      measured: `${Math.round(run.rps)} req/s (${(run.rps / bare.rps).toFixed(2)} × floor), p99 ${run.p99} ms, ${run.errors} errors; CPU per redemption: Node ${run.nodeCpu}, Redis ${run.redisCpu}`,
+      measured: `${Math.round(run.rps)} req/s (${ofFloor(run)}), p99 ${run.p99} ms, ${run.errors} errors; ${cpu(run)}`,
       target: '—',
       met: null,
     });
@@ -306,19 +360,20 @@ async function benchRedemption(redis: TestRedis) {
   const spread = await measure(process.execPath, 1, await manyCodeBodies(redis.url, SPREAD_CODES));
   rows.push({
     what: `redemption spread over ${SPREAD_CODES.toLocaleString('en')} codes, Node ${process.version}`,
-    measured: `${Math.round(spread.rps)} req/s (${(spread.rps / bare.rps).toFixed(2)} × floor), p50 ${spread.p50} ms, p99 ${spread.p99} ms, ${spread.errors} errors; CPU per redemption: Node ${spread.nodeCpu}, Redis ${spread.redisCpu}`,
+    measured: `${Math.round(spread.rps)} req/s (${ofFloor(spread)}), p50 ${spread.p50} ms, p99 ${spread.p99} ms, ${spread.errors} errors; ${cpu(spread)}`,
     target: '—',
     met: null,
   });
   const two = await measure(process.execPath, 2);
   rows.push({
     what: 'redemption, two service processes on one Redis (same 2 cores, with Redis and the load generator)',
-    measured: `${Math.round(two.rps)} req/s (${(two.rps / bare.rps).toFixed(2)} × floor), p99 ${two.p99} ms, ${two.errors} errors; CPU per redemption: Node ${two.nodeCpu} (both), Redis ${two.redisCpu}`,
+    measured: `${Math.round(two.rps)} req/s (${ofFloor(two)}), p99 ${two.p99} ms, ${two.errors} errors; ${cpu(two)} (Node: both)`,
     target: '—',
     met: null,
   });
+  notes.push(cpuBudget(bare, minimal, shell, shipped));
   notes.push(
-    `Redis CPU per redemption bounds one Redis at about ${Math.round(1e6 / Number.parseInt(shipped.redisCpu, 10))} redemptions/s per core it gets (measured with one service).`,
+    `Redis CPU per redemption bounds one Redis at about ${Math.round(1e6 / shipped.redisCpuUs)} redemptions/s per core it gets (measured with one service).`,
   );
   client.disconnect();
 }
