@@ -1,7 +1,12 @@
 import type { Logger } from '../log.js';
 import type { RedisClient } from './connection.js';
 import type { RedisClock } from './redis-clock.js';
-import { claimTasksScript, finishTaskScript } from './scripts/index.js';
+import {
+  claimTasksScript,
+  finishTaskScript,
+  makeDueScript,
+  renewLeaseScript,
+} from './scripts/index.js';
 
 /**
  * What a task does when it is due. `subject` is the task's name after its kind (`card:ID` → `ID`).
@@ -12,8 +17,14 @@ export type TaskHandler = (subject: string, now: number) => Promise<number | nul
 export interface ScheduleOptions {
   /** How often each replica looks for due tasks: the most a task is late by, besides its work. */
   pollMs?: number;
-  /** How long a claimed task is left to its replica before another one takes it over. */
+  /**
+   * How long a claimed task is left to its replica before another one takes it over, unless the
+   * replica renews the lease (it does every third of it while the task runs): so, how long the
+   * tasks of a replica that died wait.
+   */
   leaseMs?: number;
+  /** How long a run may keep renewing its lease: a handler stuck longer loses its task. */
+  maxRunMs?: number;
   /** How many due tasks one poll claims. */
   batch?: number;
   /** Whether a poll's tasks run side by side (each must then be independent of the others). */
@@ -22,19 +33,25 @@ export interface ScheduleOptions {
 
 /** After a task failed (Slack refusing, say), when it is tried again. */
 const RETRY_AFTER_MS = 30_000;
+const LEASE_MS = 10_000;
+const MAX_RUN_MS = 10 * 60_000;
 
 /**
  * Things that must happen at an instant (a shared card turning "expired", the App Home after a
  * change, a reminder), kept in Redis as a sorted set of task → due instant. Every replica polls
- * it and claims due tasks atomically with a lease: a task is never lost across a restart (it
- * stays in the set until it is done), never run by two replicas at once, and taken over by
- * another replica if the one running it dies. Tasks are "make it right now" (render the card as
- * the code stands), so running one again after a crash does no harm. Redis's clock, not ours.
+ * it and claims due tasks atomically with a lease, renewed while the task runs: a task is never
+ * lost across a restart (it stays in the set until it is done), and taken over by another replica
+ * within a lease (LEASE_MS) if the one running it dies. Asked for while it runs, it runs again
+ * after that run: never by two replicas at once, unless its replica loses its lease (stalled, or
+ * cut off from Redis, for longer than a lease; or a run beyond MAX_RUN_MS). Tasks are "make it
+ * right now" (render the card as the code stands), so running one again does no harm. Redis's
+ * clock, not ours.
  */
 export class Schedule {
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly pollMs: number;
   private readonly leaseMs: number;
+  private readonly maxRunMs: number;
   private readonly batch: number;
   private readonly concurrent: boolean;
   private timer: NodeJS.Timeout | null = null;
@@ -50,7 +67,8 @@ export class Schedule {
     options: ScheduleOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 1_000;
-    this.leaseMs = options.leaseMs ?? 60_000;
+    this.leaseMs = options.leaseMs ?? LEASE_MS;
+    this.maxRunMs = options.maxRunMs ?? MAX_RUN_MS;
     this.batch = options.batch ?? 20;
     this.concurrent = options.concurrent ?? false;
   }
@@ -60,14 +78,21 @@ export class Schedule {
     this.handlers.set(kind, handler);
   }
 
-  /** Makes `kind:subject` due at `instant`, or keeps it sooner if it already is. */
+  /**
+   * Makes `kind:subject` due at `instant`, or keeps it sooner if it already is. A task under way
+   * runs again once that run ends, never alongside it.
+   */
   async at(kind: string, subject: string, instant: number): Promise<void> {
-    await this.redis.zadd(this.key, 'LT', instant, `${kind}:${subject}`);
+    await makeDueScript.run(
+      this.redis,
+      { schedule: this.key },
+      { task: `${kind}:${subject}`, instant: Math.round(instant) },
+    );
   }
 
   /**
    * Makes it due at once (and looks at once, if this replica is not busy). Any past instant will
-   * do, so 0: no read of the clock, one ZADD, also on a redemption's path.
+   * do, so 0: no read of the clock, one script call, also on a redemption's path.
    */
   async now(kind: string, subject: string): Promise<void> {
     await this.at(kind, subject, 0);
@@ -123,21 +148,26 @@ export class Schedule {
         { schedule: this.key },
         { now, leaseMs: this.leaseMs, limit: this.batch },
       );
-      const runs: Promise<void>[] = [];
+      const runs: Promise<boolean>[] = [];
+      let askedAgain = false;
       for (let i = 0; i < claimed.length; i += 2) {
         const run = this.run(claimed[i] as string, claimed[i + 1] as string);
         if (this.concurrent) runs.push(run);
-        else await run;
+        else askedAgain = (await run) || askedAgain;
       }
-      await Promise.all(runs);
-      if (claimed.length < this.batch * 2) return;
+      askedAgain = (await Promise.all(runs)).includes(true) || askedAgain;
+      // A task asked for while it ran is due at once: claimed in this poll, not the next (unless
+      // stopping: then the other replicas take it).
+      if (this.stopped || (claimed.length < this.batch * 2 && !askedAgain)) return;
     }
   }
 
-  private async run(task: string, lease: string): Promise<void> {
+  /** Runs a claimed task; answers whether it was asked for again while it ran. */
+  private async run(task: string, claimed: string): Promise<boolean> {
     const split = task.indexOf(':');
     const kind = task.slice(0, split);
     const handler = this.handlers.get(kind);
+    const lease = this.keepLease(task, claimed);
     let next: number | null;
     try {
       // A task of a kind this replica does not handle (an older version's) is dropped.
@@ -146,10 +176,39 @@ export class Schedule {
       this.logger.warn({ kind, err: (error as Error).message }, 'scheduled task failed; retrying');
       next = (await this.clock.now()) + RETRY_AFTER_MS;
     }
-    await finishTaskScript.run(
+    const finished = await finishTaskScript.run(
       this.redis,
       { schedule: this.key },
-      { task, lease, next: next === null ? '' : Math.round(next) },
+      { task, lease: await lease.end(), next: next === null ? '' : Math.round(next) },
     );
+    return finished === 2;
+  }
+
+  /**
+   * Renews a run's lease every third of it, for at most maxRunMs, so that no other replica takes
+   * the task over while this one works on it. `end()` stops renewing and answers the lease.
+   */
+  private keepLease(task: string, claimed: string) {
+    let lease = claimed;
+    let renewal: Promise<void> = Promise.resolve();
+    const renew = async () => {
+      const renewed = await renewLeaseScript
+        .run(this.redis, { schedule: this.key }, { task, lease, leaseMs: this.leaseMs })
+        .catch(() => null); // Redis away: the lease may run out, and the task be taken over.
+      if (renewed) lease = renewed;
+      else if (renewed === '') this.logger.warn({ task: task.split(':')[0] }, 'task taken over');
+    };
+    const timer = setInterval(() => {
+      renewal = renewal.then(renew);
+    }, this.leaseMs / 3).unref();
+    const stop = setTimeout(() => clearInterval(timer), this.maxRunMs).unref();
+    return {
+      end: async () => {
+        clearInterval(timer);
+        clearTimeout(stop);
+        await renewal;
+        return lease;
+      },
+    };
   }
 }

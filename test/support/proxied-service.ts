@@ -6,7 +6,9 @@ import {
   finishDeliveryScript,
   finishTaskScript,
   indexPageScript,
+  makeDueScript,
   publishEventsScript,
+  renewLeaseScript,
   takeRelayedScript,
 } from '../../src/store/scripts/index.js';
 import { startTestRedis, type TestRedis } from './redis-server.js';
@@ -46,13 +48,15 @@ export async function untilReady(service: TestService): Promise<void> {
 }
 
 /**
- * The scripts of the service's background work (the schedules, the event relay, and the index
- * sweep's reads after a creation), which run whenever they are due: a test that cuts an
+ * The scripts of the service's background work (the schedules and what makes their tasks due,
+ * the event relay, and the index sweep's reads after a creation), which run whenever they are due: a test that cuts an
  * operation's Nth script does not count them.
  */
 const BACKGROUND_SCRIPTS = [
   indexPageScript,
+  makeDueScript,
   claimTasksScript,
+  renewLeaseScript,
   finishTaskScript,
   takeRelayedScript,
   publishEventsScript,

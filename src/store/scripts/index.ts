@@ -29,7 +29,7 @@ import {
   reopenRemovalRequestScript,
   withdrawRemovalRequestScript,
 } from './removal-requests.js';
-import { claimTasksScript, finishTaskScript } from './schedule.js';
+import { claimTasksScript, finishTaskScript, makeDueScript, renewLeaseScript } from './schedule.js';
 
 export * from './account-number.js';
 export * from './code-index.js';
@@ -57,6 +57,8 @@ const ALL = [
   setNameLifetimeScript,
   claimTasksScript,
   finishTaskScript,
+  makeDueScript,
+  renewLeaseScript,
   claimReminderScript,
   openRemovalRequestScript,
   addRemovalCopyScript,
