@@ -56,10 +56,16 @@ export class Reminders {
     const { sent, muted } = await this.log.of(id);
     if (muted) return null;
     const removal = this.codes.removalInstant(code);
+    let next = nextReminderAt(code, now, this.remindBeforeMs);
     for (const reminder of dueReminders(code, now, this.remindBeforeMs)) {
       if (sent.has(reminderField(reminder))) continue;
-      // Another run of this task (a change came in during it, on another replica) may be on it.
-      if (!(await this.log.claim(id, reminder, now, removal))) continue;
+      const claim = await this.log.claim(id, reminder, now, removal);
+      if (claim === 'sent') continue;
+      if (claim !== 'taken') {
+        // Another run may be sending it (its replica lost its lease, or died): ask again after.
+        next = Math.min(next ?? claim.heldUntil, claim.heldUntil);
+        continue;
+      }
       try {
         await this.send(code, reminder, now);
       } catch (error) {
@@ -68,7 +74,7 @@ export class Reminders {
       }
       await this.log.sent(id, reminder, now, removal);
     }
-    return nextReminderAt(code, now, this.remindBeforeMs);
+    return next;
   }
 
   private async send(code: InstallCode, reminder: Reminder, now: number): Promise<void> {

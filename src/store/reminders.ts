@@ -46,10 +46,15 @@ export class ReminderLog {
   }
 
   /**
-   * Takes a reminder for sending: false when it was sent, or another run of the code's task is
-   * sending it now (two runs can overlap, on two replicas, when a change comes in during one).
+   * Takes a reminder for sending: 'sent' when it was, or the instant another run's hold on it
+   * ends (a replica that lost its lease may be sending it: ask again then).
    */
-  async claim(id: string, reminder: Reminder, now: number, removal: number | null) {
+  async claim(
+    id: string,
+    reminder: Reminder,
+    now: number,
+    removal: number | null,
+  ): Promise<'taken' | 'sent' | { heldUntil: number }> {
     const taken = await claimReminderScript.run(
       this.redis,
       { reminders: this.keys.reminders(id) },
@@ -61,7 +66,8 @@ export class ReminderLog {
         keepUntil: keptUntil(removal) ?? '',
       },
     );
-    return taken === 1;
+    if (taken === 1) return 'taken';
+    return taken === 0 ? 'sent' : { heldUntil: taken };
   }
 
   /** Lets a reminder that could not be sent go, for the task's retry. */

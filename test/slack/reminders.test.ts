@@ -151,6 +151,25 @@ it('sends a reminder that Slack refused at the next run, not after its hold', as
   );
 });
 
+it('sends a reminder that a dead replica held once the hold ends, not never', async () => {
+  const [service] = running as [TestService];
+  // Expiring in 6 s: its "expiring" reminder falls due at 4 s (REMIND_BEFORE 2 s).
+  const expiresAt = Math.ceil((Date.now() + 6_000) / 1_000) * 1_000;
+  const code = await createCode(service, { expiresAt: new Date(expiresAt).toISOString() });
+  // A replica took it and died while sending: its hold ends half a second before the expiry.
+  await service.redis.hset(
+    `${prefix}code:{${code.id}}:reminders`,
+    `@sending:expiring:${expiresAt}`,
+    expiresAt - 500,
+  );
+  await vi.waitFor(() => expect(remindersOf(code.code)).toHaveLength(1), {
+    timeout: 9_000,
+    interval: 50,
+  });
+  expect(Date.now(), 'sent before the expiry').toBeLessThan(expiresAt);
+  expect(texts(remindersOf(code.code))[0]).toContain('expires');
+});
+
 it('sends nothing more once someone muted the code’s reminders', async () => {
   const [service] = running as [TestService];
   const code = await createCode(service, { expiresAt: new Date(Date.now() + 2_500).toISOString() });
