@@ -4,7 +4,7 @@ import type { CodeRecords } from '../store/code-records.js';
 import type { RedisClient } from '../store/connection.js';
 import type { Keys } from '../store/keys.js';
 
-/** Index entries read per page, and pages per run: one run stays well inside a task's lease. */
+/** Index entries read per page, and pages per run: one run reads at most 10,000 records. */
 const PAGE = 500;
 const PAGES_PER_RUN = 20;
 

@@ -17,9 +17,9 @@ export const REMIND_TASK = 'remind';
  * is reached (its grace starts, or it is used up), and when it has expired. Its creator is told
  * by DM, and each channel it was shared to in its card's thread. They come from the schedule in
  * Redis (claimed by one replica, kept across restarts); each is taken by one run before it is
- * sent (runs of a code's task can overlap) and noted once sent, by the instant it is about, so
- * it is sent once (a crash while sending sends it again: never lost), and an extended code is
- * reminded again of its new expiry.
+ * sent (two runs of a code's task overlap if a replica loses its lease) and noted once sent, by
+ * the instant it is about, so it is sent once (a crash while sending sends it again: never lost),
+ * and an extended code is reminded again of its new expiry.
  */
 export class Reminders {
   constructor(

@@ -26,8 +26,8 @@ const MUTED_FIELD = '@muted';
 /** Fields that are not a sent reminder start so: `@muted`, and the holds `@sending:<field>`. */
 const NOT_SENT = '@';
 /**
- * How long a run holds a reminder it is sending: shorter than a schedule's lease (60 s), so the
- * replica that takes over a dead one's task finds the hold ended.
+ * How long a run holds a reminder it is sending: longer than a send takes. A run that finds a
+ * hold (its replica lost its lease, or died) asks again when it ends (slack/reminders.ts).
  */
 const SEND_HOLD_MS = 30_000;
 
