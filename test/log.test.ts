@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactUrl } from '../src/log.js';
+import { createLogger, lazyChildLogger, redactUrl } from '../src/log.js';
 
 /** A logger writing into memory, and what it wrote. */
 function capture() {
@@ -147,5 +147,30 @@ describe('redactUrl', () => {
     }).not.toThrow();
     expect(url).not.toContain('EFGH');
     expect(url).not.toContain('JKMN');
+  });
+});
+
+describe('lazyChildLogger', () => {
+  it('makes no pino child until a request logs, then logs with its bindings, redacted as its parent', () => {
+    const { log, output } = capture();
+    const children: unknown[] = [];
+    const child = log.child.bind(log);
+    log.child = ((...args: Parameters<typeof log.child>) => {
+      children.push(args[0]);
+      return child(...args);
+    }) as typeof log.child;
+    const requestLog = lazyChildLogger(log, { reqId: 'req-7' }, {});
+    expect(requestLog.level).toBe('info');
+    requestLog.debug('below the level');
+    expect(children, 'nothing written, no child').toEqual([]);
+    requestLog.error({ token: TOKEN }, 'unexpected error');
+    requestLog.warn('and once more');
+    expect(children, 'one child, made at the first line').toEqual([{ reqId: 'req-7' }]);
+    const [line] = output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(line).toMatchObject({ reqId: 'req-7', msg: 'unexpected error', level: 50 });
+    expect(output()).not.toContain(TOKEN);
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { CodeError } from '../codes/errors.js';
 import type { Config } from '../config.js';
-import { type Logger, redactUrl } from '../log.js';
+import { type Logger, lazyChildLogger, redactUrl } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { RedisClient } from '../store/connection.js';
 import { isRedisUnavailable } from '../store/connection.js';
@@ -94,6 +94,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request lines would log whole URLs, codes in them; onResponse logs them masked.
     logController: new LogController({ disableRequestLogging: true }),
+    // A request's own logger is made only if it logs (errors): the access line has its own.
+    childLoggerFactory: (parent, bindings, options) =>
+      lazyChildLogger(parent as Logger, bindings, options),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     // While draining, requests that still arrive get our own 503 (below), not Fastify's.
