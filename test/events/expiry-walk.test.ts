@@ -1,6 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExpiryWalk } from '../../src/events/expiry-walk.js';
 import { EVENT_TIMING } from '../../src/events/relay.js';
+import { CodeRecords } from '../../src/store/code-records.js';
+import { connectRedis, createRedis } from '../../src/store/connection.js';
+import { DeviceRegistry } from '../../src/store/device-registry.js';
 import { keysFor } from '../../src/store/keys.js';
+import { RedisClock } from '../../src/store/redis-clock.js';
+import { defineScripts } from '../../src/store/scripts/index.js';
+import { CodeService } from '../../src/use-cases/code-service.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -93,5 +101,44 @@ it('comes back within a sweep when a replica of an earlier version dropped its t
     await expect.poll(walkDue, { timeout: 5_000 }).not.toBeNull();
   } finally {
     await own.close();
+  }
+});
+
+it('never skips a code whose planning failed: the walk does not move past a failed run', async () => {
+  const client = createRedis({ url: redis.url });
+  await connectRedis(client);
+  defineScripts(client);
+  const clock = new RedisClock(client);
+  await clock.probe();
+  const keys = keysFor(`test:walk:${randomBytes(4).toString('hex')}:`);
+  const codes = new CodeService(client, keys, clock, HOUR, new DeviceRegistry(client, keys, HOUR));
+  const records = new CodeRecords(client, keys, clock);
+  const walk = new ExpiryWalk(client, keys, records, { horizonMs: 3 * HOUR, everyMs: HOUR });
+  try {
+    const start = await clock.now();
+    const refused = async () => {
+      throw new Error('READONLY You cannot write against a read only replica.');
+    };
+    const planned: string[] = [];
+    const plan = async (id: string) => {
+      planned.push(id);
+    };
+    expect(await walk.run(start, plan), 'a walk over no code').toBe(start + HOUR);
+    const code = await codes.createCode(
+      {
+        action: 'create_device',
+        accountId: 'acct-walk',
+        expiresAt: new Date(start + 30 * 60_000).toISOString(),
+      },
+      'api',
+    );
+    // The next walk, 45 min on, finds it stopped and cannot plan it (Redis refusing writes)…
+    await expect(walk.run(start + 45 * 60_000, refused)).rejects.toThrow(/READONLY/);
+    // …so the one after, however late, still looks back to the last walk that finished.
+    await walk.run(start + 2 * HOUR, plan);
+    expect(planned).toEqual([code.id]);
+  } finally {
+    await codes.settled();
+    client.disconnect();
   }
 });
