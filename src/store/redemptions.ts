@@ -209,8 +209,10 @@ export class Redemptions {
   /**
    * Once the request's work has settled (a late reply, or the client giving up), takes back what
    * its script did, if it did anything: on the same connection, after it, so a script still
-   * queued in Redis has been refused by its deadline by then. Retried while Redis is away, for as
-   * long as the answer is kept; a service that stops meanwhile leaves the use counted.
+   * queued in Redis has been refused by its deadline by then. A record found through the name's
+   * pointer gives the pointer its lifetime back (the redemption may have set it to the limit's).
+   * Retried while Redis is away, for as long as the answer is kept; a service that stops
+   * meanwhile leaves the use counted.
    */
   private async withdraw(attempt: Attempt, work: Promise<Redemption>): Promise<void> {
     const ran = await work.then(
@@ -218,7 +220,8 @@ export class Redemptions {
       () => attempt.mayHaveRun,
     );
     if (!ran) return;
-    const until = monotonicNow() + INTERNAL_KEY_TTL_MS;
+    const keptFor = attempt.request.idempotencyKey ? DEVICE_KEY_TTL_MS : INTERNAL_KEY_TTL_MS;
+    const until = monotonicNow() + keptFor;
     for (const { id, deviceId } of attempt.records) {
       const keys = {
         record: this.keys.record(id),
@@ -228,15 +231,24 @@ export class Redemptions {
         newDevice: this.keys.device(deviceId),
       };
       const args = { attempt: attempt.id, retentionMs: this.retentionMs, deviceId };
-      while (monotonicNow() < until && this.redis.status !== 'end') {
-        try {
-          await withdrawScript.run(this.redis, keys, args);
-          break;
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, WITHDRAW_RETRY_MS).unref());
-        }
+      const outcome = await this.retried(until, () => withdrawScript.run(this.redis, keys, args));
+      if (outcome?.[0] === 'withdrawn' && id !== attempt.name) {
+        const removal = outcome[1] > 0 ? outcome[1] : '';
+        await this.retried(until, () => this.records.followLifetime(attempt.name, id, removal));
       }
     }
+  }
+
+  /** `work` until it succeeds, every WITHDRAW_RETRY_MS, until `until` or the client's end. */
+  private async retried<T>(until: number, work: () => Promise<T>): Promise<T | undefined> {
+    while (monotonicNow() < until && this.redis.status !== 'end') {
+      try {
+        return await work();
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, WITHDRAW_RETRY_MS).unref());
+      }
+    }
+    return undefined;
   }
 
   /** Numbers are drawn per stem (the prefix without trailing digits): see drawAccountNumberScript. */

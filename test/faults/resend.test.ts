@@ -276,3 +276,33 @@ it('a device that retries with its Idempotency-Key after such a 503 is counted o
   expect(await timesUsed(code)).toBe(1);
   expect(await redemptionsOf(service, code)).toHaveLength(1);
 });
+
+it('a reply that comes after the 503: the use is withdrawn, and a renamed code keeps its name for as long as it lives', async () => {
+  const code = await createCode({ action: 'create_device', accountId: 'acct-late', usageLimit: 1 });
+  // Renamed: the record keeps its ID, and the new name points at it.
+  const renamed = `Late-Reply-${randomUUID().slice(0, 8)}`;
+  const rename = await service.call('PATCH', `/api/v1/codes/${code}`, { body: { code: renamed } });
+  expect(rename.status).toBe(200);
+  const keys = keysFor(service.prefix);
+  const pointer = keys.name(renamed.replace(/-/g, '').toUpperCase());
+  const record = keys.record(rename.body.id as string);
+  expect(await service.redis.get(pointer)).toBe(rename.body.id);
+  expect(await service.redis.pttl(pointer)).toBe(-1);
+
+  // The name is looked up as an ID first (no such record), then through its pointer: Redis runs
+  // that second script (the use reaches the limit), but its reply comes after the 3 s budget.
+  const late = proxy.holdReplyAfterNextScript({
+    holdMs: 3_500,
+    skip: 1,
+    ignore: isBackgroundScript,
+  });
+  const answer = await redeem(renamed);
+  expect(answer.status).toBe(503);
+  await late;
+  await vi.waitFor(async () => expect(await timesUsed(renamed)).toBe(0), { timeout: 5_000 });
+  // The record lives on with no end, and so does the name's pointer: not the limit's removal,
+  // which the late reply had given it.
+  await vi.waitFor(async () => expect(await service.redis.pttl(pointer)).toBe(-1));
+  expect(await service.redis.pttl(record)).toBe(-1);
+  expect((await redeem(renamed)).status).toBe(200);
+});

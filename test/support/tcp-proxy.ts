@@ -23,6 +23,16 @@ export interface TcpProxy {
    * same port. Resolves with what was seen once the connection is gone.
    */
   dropAfterNextScript(options?: DropOptions): Promise<DropReport>;
+  /**
+   * Holds back what the server sends on the connection that carries the next script (not
+   * `ignore`d, after `skip` such scripts) for `holdMs` from that script, then relays it in order:
+   * a reply that comes late (Redis stalled after running it). Resolves once relayed.
+   */
+  holdReplyAfterNextScript(options: {
+    holdMs: number;
+    skip?: number;
+    ignore?: (request: string) => boolean;
+  }): Promise<void>;
   /** Cancels an armed drop that has not cut yet (its promise then never settles). */
   disarm(): void;
   close(): Promise<void>;
@@ -60,6 +70,12 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
   const host = target.host ?? '127.0.0.1';
   const sockets = new Set<Socket>();
   let armed: Armed | null = null;
+  let armedHold: {
+    holdMs: number;
+    skip: number;
+    ignore: (request: string) => boolean;
+    resolve: () => void;
+  } | null = null;
   let accepted = 0;
   let port = 0;
 
@@ -86,6 +102,8 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       resolve: (report: DropReport) => void;
     } | null = null;
     let dropTimer: NodeJS.Timeout | undefined;
+    /** Server data held back (holdReplyAfterNextScript) until its timer relays it. */
+    let held: Buffer[] | null = null;
 
     const destroyBoth = () => {
       client.destroy();
@@ -107,6 +125,22 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       if (dropping) return; // the connection is about to go: nothing more reaches the server
       const text = chunk.toString('latin1');
       upstream.write(chunk);
+      const hold = armedHold;
+      const holdsThis =
+        hold &&
+        !held &&
+        scriptsIn(text).some((script) => !hold.ignore(script)) &&
+        hold.skip-- === 0;
+      if (hold && holdsThis) {
+        armedHold = null;
+        const queue: Buffer[] = [];
+        held = queue;
+        setTimeout(() => {
+          held = null;
+          for (const data of queue) if (!client.destroyed) client.write(data);
+          hold.resolve();
+        }, hold.holdMs);
+      }
       if (armed && scriptsIn(text).some((script) => !armed?.ignore(script))) {
         if (armed.skip > 0) {
           armed.skip -= 1;
@@ -120,6 +154,7 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     });
     upstream.on('data', (chunk: Buffer) => {
       if (dropping) drop(chunk.toString('latin1'));
+      else if (held) held.push(chunk);
       else if (!client.destroyed) client.write(chunk);
     });
     const forget = (socket: Socket) => () => {
@@ -152,6 +187,10 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     } = {}) =>
       new Promise<DropReport>((resolve) => {
         armed = { skip, waitForReplyMs, refuseForMs, ignore, resolve };
+      }),
+    holdReplyAfterNextScript: ({ holdMs, skip = 0, ignore = () => false }) =>
+      new Promise<void>((resolve) => {
+        armedHold = { holdMs, skip, ignore, resolve };
       }),
     disarm: () => {
       armed = null;

@@ -144,21 +144,22 @@ return {'ok', answer, tostring(removal)}
  *
  * KEYS  record, history, idempotency (the attempt's), outbox, newDevice (as the redemption's)
  * ARGV  attempt (the request's ID), retentionMs, deviceId (the ID a new device got there)
- * Returns 'withdrawn' | 'none' (it never counted) | 'shared' (another request has the answer)
+ * Returns {'withdrawn', the record's removal instant (PEXPIRETIME: -1 for none)}
+ *       | {'none'} (it never counted) | {'shared'} (another request has the answer)
  */
-export const withdrawScript = defineScript<'withdrawn' | 'none' | 'shared'>()({
+export const withdrawScript = defineScript<['withdrawn', number] | ['none'] | ['shared']>()({
   name: 'icWithdrawRedemption',
   keys: ['record', 'history', 'idempotency', 'outbox', 'newDevice'],
   args: ['attempt', 'retentionMs', 'deviceId'],
   lua: `${SET_REMOVAL}${EMIT}${REDIS_TIME}
 local kept = redis.call('GET', idempotency)
-if not kept then return 'none' end
+if not kept then return {'none'} end
 local answer = cjson.decode(kept)
-if answer.withdrawn or answer.attempt ~= attempt then return 'none' end
-if answer.shared then return 'shared' end
+if answer.withdrawn or answer.attempt ~= attempt then return {'none'} end
+if answer.shared then return {'shared'} end
 local f = redis.call('HMGET', record, '${F.createdAt}', '${F.timesUsed}', '${F.usageLimit}',
   '${F.lastUsedAt}', '${F.expiresAt}')
-if not f[1] or f[1] ~= answer.incarnation then return 'none' end
+if not f[1] or f[1] ~= answer.incarnation then return {'none'} end
 local used, limit = tonumber(f[2]) - 1, tonumber(f[3])
 redis.call('HSET', record, '${F.timesUsed}', used)
 if tonumber(f[4]) == answer.at then
@@ -186,6 +187,6 @@ if answer.eventId then
     at = math.max(redisTime(), answer.at), by = 'device', redemptionEventId = answer.eventId,
     accountId = answer.accountId, deviceId = answer.deviceId})
 end
-return 'withdrawn'
+return {'withdrawn', redis.call('PEXPIRETIME', record)}
 `,
 });
