@@ -126,13 +126,15 @@ function headerArb(path: string, method: string, name: string): fc.Arbitrary<str
 const codeText = () =>
   fc.oneof(fc.constantFrom(...seeded), fc.string({ minLength: 1, maxLength: 80 }));
 
-/** Every code's identity, version and count: what a refused request must leave alone. */
+/** Every code's identity, version, count and limits: what a refused request must leave alone. */
 async function snapshot(): Promise<string> {
   const rows: unknown[] = [];
   let cursor: string | undefined;
   do {
     const page = await service.codes.listCodes({ limit: 100, cursor });
-    rows.push(...page.codes.map((c) => [c.id, c.code, c.version, c.timesUsed]));
+    rows.push(
+      ...page.codes.map((c) => [c.id, c.code, c.version, c.timesUsed, c.usageLimit, c.expiresAt]),
+    );
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return JSON.stringify(rows);
@@ -232,6 +234,81 @@ describe('generated requests to every route', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('POST /api/v1/codes/{code}/extend', async () => {
+    // Codes that can be extended (also at the edges: the last expiry and the largest limit a code
+    // may have), besides the seeded ones, which have nothing to extend or only uses.
+    const extendable: string[] = [];
+    const bodies = [
+      {
+        code: 'FUZZ-EXT-ONE',
+        action: 'create_device',
+        accountId: 'acct-2',
+        usageLimit: 5,
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+      {
+        code: 'FUZZ-EXT-TWO',
+        action: 'create_device',
+        accountId: 'acct-3',
+        usageLimit: Number.MAX_SAFE_INTEGER - 10,
+        expiresAt: '9999-12-31T23:59:59.000Z',
+      },
+    ];
+    for (const body of bodies) {
+      const created = await service.call('POST', '/api/v1/codes', { body });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      extendable.push(created.body.code);
+    }
+    const path = '/api/v1/codes/{code}/extend';
+    const code = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...extendable) }, codeText());
+    const body = fc.oneof(
+      anyOf(bodySchema(path, 'post')),
+      fc.record({ days: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, 1, 365, 366)) }),
+      fc.record({
+        uses: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, 1, 1_000_000, 1_000_001)),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(code, body, async (c, b) => {
+        await send('POST', `/api/v1/codes/${encodeURIComponent(c)}/extend`, { body: b });
+      }),
+      RUNS,
+    );
+  });
+
+  it('GET /api/v1/openapi.json', async () => {
+    const junk = fc.string({ maxLength: 30 });
+    const query = fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), junk, { maxKeys: 4 });
+    const headerName = fc.oneof(
+      fc.constantFrom(
+        'accept',
+        'accept-encoding',
+        'accept-language',
+        'authorization',
+        'content-type',
+        'cookie',
+        'if-match',
+        'if-none-match',
+        'if-modified-since',
+        'origin',
+        'range',
+        'x-forwarded-for',
+        'x-forwarded-proto',
+      ),
+      fc.stringMatching(/^x-[a-z0-9-]{1,20}$/),
+    );
+    const headers = fc.dictionary(headerName, fc.stringMatching(VISIBLE), { maxKeys: 4 });
+    await fc.assert(
+      fc.asyncProperty(query, headers, async (q, h) => {
+        const answer = await send('GET', `/api/v1/openapi.json?${new URLSearchParams(q)}`, {
+          headers: h,
+        });
+        expect(answer.status).toBe(200);
+      }),
+      RUNS,
     );
   });
 
