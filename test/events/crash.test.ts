@@ -166,9 +166,16 @@ it('loses no event and no device when the service is killed between counting a r
     expect(redeemed.map((event) => event.redemption?.deviceId)).toEqual(
       devices.map((device) => device.deviceId),
     );
+    // In order: each redemption's event shows the count it left (the device is the same each time).
+    const counts = Array.from({ length: REDEMPTIONS }, (_, i) => i + 1);
+    expect(redeemed.map((event) => event.code.timesUsed)).toEqual(counts);
     expect(receiver.delivered[0]?.type).toBe('code.created');
-    const stream = await admin.xrange(keys.events, '-', '+');
+    const stream = (await admin.xrange(keys.events, '-', '+')).map(
+      ([, fields]) =>
+        JSON.parse(fields[5] as string) as { type: string; code: { timesUsed: number } },
+    );
     expect(stream).toHaveLength(REDEMPTIONS + 1);
+    expect(stream.slice(1).map((event) => event.code.timesUsed)).toEqual(counts);
     // The last delivery is answered before the relay takes it off the queue: wait for that.
     await expect
       .poll(() => admin.exists(keys.outbox(id), keys.webhookQueue(id)), { timeout: 5_000 })
