@@ -35,6 +35,8 @@ export interface ScheduleOptions {
 const RETRY_AFTER_MS = 30_000;
 const LEASE_MS = 10_000;
 const MAX_RUN_MS = 10 * 60_000;
+/** Polls of a concurrent schedule at once: so at most this many times `batch` runs in flight. */
+const CONCURRENT_POLLS = 4;
 
 /**
  * Things that must happen at an instant (a shared card turning "expired", the App Home after a
@@ -55,7 +57,10 @@ export class Schedule {
   private readonly batch: number;
   private readonly concurrent: boolean;
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  /** The polls under way: one at most, or CONCURRENT_POLLS for a concurrent schedule. */
+  private readonly polls = new Set<Promise<void>>();
+  /** This replica's runs under way, by task. */
+  private readonly underWay = new Map<string, Promise<boolean>>();
   private stopped = false;
 
   constructor(
@@ -121,22 +126,24 @@ export class Schedule {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    await Promise.all([...this.polls]);
   }
 
   /**
-   * One poll at a time: a poll that finds one running leaves it to that one. None once stopped
-   * (a task made due while shutting down is left in Redis for the other replicas).
+   * One poll at a time, or a few for a concurrent schedule: a poll waits for every task it
+   * claimed, so one task that hangs (a webhook receiver that never answers, until its timeout)
+   * must not hold back the others due meanwhile. A poll that finds no room leaves the work to
+   * those under way. None once stopped (a task made due while shutting down is left in Redis
+   * for the other replicas).
    */
   poll(): void {
-    if (this.running || this.stopped) return;
-    this.running = this.runDue()
+    if (this.stopped || this.polls.size >= (this.concurrent ? CONCURRENT_POLLS : 1)) return;
+    const poll: Promise<void> = this.runDue()
       .catch((error: unknown) => {
         this.logger.warn({ err: (error as Error).message }, 'schedule poll failed');
       })
-      .finally(() => {
-        this.running = null;
-      });
+      .finally(() => this.polls.delete(poll));
+    this.polls.add(poll);
   }
 
   /** Claims the due tasks and runs them (one after another unless concurrent); for tests, awaitable. */
@@ -162,8 +169,25 @@ export class Schedule {
     }
   }
 
+  /**
+   * Runs a claimed task, after this replica's own run of it if one is still under way (its lease
+   * ran out beneath it: Redis's clock stepped forward, say), so that no replica overlaps itself.
+   */
+  private run(task: string, claimed: string): Promise<boolean> {
+    const before = this.underWay.get(task);
+    const run = before
+      ? before.catch(() => false).then(() => this.runOnce(task, claimed))
+      : this.runOnce(task, claimed);
+    this.underWay.set(task, run);
+    const forget = () => {
+      if (this.underWay.get(task) === run) this.underWay.delete(task);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
   /** Runs a claimed task; answers whether it was asked for again while it ran. */
-  private async run(task: string, claimed: string): Promise<boolean> {
+  private async runOnce(task: string, claimed: string): Promise<boolean> {
     const split = task.indexOf(':');
     const kind = task.slice(0, split);
     const handler = this.handlers.get(kind);

@@ -23,6 +23,8 @@ export interface WebhookReceiver {
   badSignatures: number;
   /** Deliveries whose Installcode-Event-Id header did not name the event in the body. */
   badEventIds: number;
+  /** Attempts left unanswered (`answer` said 'hang'), so far. */
+  hung: number;
   /** Resolves once `count` events were delivered (bounded by `timeoutMs`). */
   waitForDeliveries(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -32,16 +34,24 @@ export interface WebhookReceiver {
  * A webhook receiver on loopback, as an integrator writes one: it checks the signature as the
  * README's example does (HMAC-SHA256 of "t.body", compared in constant time, t within 5 minutes),
  * and answers 500 to the first `failFirst` attempts of each event (always, with Infinity).
+ * `answer`, when given, decides each verified attempt past those instead (by its event, say its
+ * code): 'deliver' (204), 'fail' (500), or 'hang' (the request is read and never answered, until
+ * the sender gives up or the receiver closes).
  */
+export type ReceiverAnswer = 'deliver' | 'fail' | 'hang';
+
 export async function startWebhookReceiver(
   secret: string,
-  options: { failFirst?: number } = {},
+  options: {
+    failFirst?: number;
+    answer?: (event: ReceivedEvent, attempt: number) => ReceiverAnswer;
+  } = {},
 ): Promise<WebhookReceiver> {
   const failFirst = options.failFirst ?? 0;
   const delivered: ReceivedEvent[] = [];
   const attempts = new Map<string, number>();
   const waiters = new Set<() => void>();
-  const receiver = { badSignatures: 0, badEventIds: 0 };
+  const receiver = { badSignatures: 0, badEventIds: 0, hung: 0 };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -58,6 +68,15 @@ export async function startWebhookReceiver(
       const attempt = (attempts.get(event.id) ?? 0) + 1;
       attempts.set(event.id, attempt);
       if (attempt <= failFirst) {
+        res.writeHead(500).end('not now');
+        return;
+      }
+      const answer = options.answer?.(event, attempt) ?? 'deliver';
+      if (answer === 'hang') {
+        receiver.hung += 1;
+        return;
+      }
+      if (answer === 'fail') {
         res.writeHead(500).end('not now');
         return;
       }
@@ -78,6 +97,9 @@ export async function startWebhookReceiver(
     },
     get badEventIds() {
       return receiver.badEventIds;
+    },
+    get hung() {
+      return receiver.hung;
     },
     async waitForDeliveries(count, timeoutMs = 60_000) {
       if (delivered.length >= count) return;
