@@ -59,6 +59,8 @@ export class Schedule {
   private timer: NodeJS.Timeout | null = null;
   /** The polls under way: one at most, or CONCURRENT_POLLS for a concurrent schedule. */
   private readonly polls = new Set<Promise<void>>();
+  /** When the latest poll started (performance.now()). */
+  private lastPollAt = 0;
   /** This replica's runs under way, by task. */
   private readonly underWay = new Map<string, Promise<boolean>>();
   private stopped = false;
@@ -132,12 +134,16 @@ export class Schedule {
   /**
    * One poll at a time, or a few for a concurrent schedule: a poll waits for every task it
    * claimed, so one task that hangs (a webhook receiver that never answers, until its timeout)
-   * must not hold back the others due meanwhile. A poll that finds no room leaves the work to
-   * those under way. None once stopped (a task made due while shutting down is left in Redis
-   * for the other replicas).
+   * must not hold back the others due meanwhile for longer than a period. A poll that finds no
+   * room leaves the work to those under way. None once stopped (a task made due while shutting
+   * down is left in Redis for the other replicas).
    */
   poll(): void {
     if (this.stopped || this.polls.size >= (this.concurrent ? CONCURRENT_POLLS : 1)) return;
+    // Beside a poll under way, only once it has taken a whole period: so a busy replica's polls
+    // still claim in batches, and one that hangs holds the rest back a period at most.
+    if (this.polls.size > 0 && performance.now() - this.lastPollAt < this.pollMs) return;
+    this.lastPollAt = performance.now();
     const poll: Promise<void> = this.runDue()
       .catch((error: unknown) => {
         this.logger.warn({ err: (error as Error).message }, 'schedule poll failed');
