@@ -194,24 +194,34 @@ export class Schedule {
 
   /** Runs a claimed task; answers whether it was asked for again while it ran. */
   private async runOnce(task: string, claimed: string): Promise<boolean> {
-    const split = task.indexOf(':');
-    const kind = task.slice(0, split);
-    const handler = this.handlers.get(kind);
     const lease = this.keepLease(task, claimed);
     let next: number | null;
     try {
-      // A task of a kind this replica does not handle (an older version's) is dropped.
-      next = handler ? await handler(task.slice(split + 1), await this.clock.now()) : null;
-    } catch (error) {
-      this.logger.warn({ kind, err: (error as Error).message }, 'scheduled task failed; retrying');
-      next = (await this.clock.now()) + RETRY_AFTER_MS;
+      next = await this.runHandler(task);
+    } finally {
+      // Renewing stops with the run, however it ended (else the task stays leased for nothing).
+      claimed = await lease.end();
     }
     const finished = await finishTaskScript.run(
       this.redis,
       { schedule: this.key },
-      { task, lease: await lease.end(), next: next === null ? '' : Math.round(next) },
+      { task, lease: claimed, next: next === null ? '' : Math.round(next) },
     );
     return finished === 2;
+  }
+
+  /** The task's handler: when it is due again; a failed one is retried later. */
+  private async runHandler(task: string): Promise<number | null> {
+    const split = task.indexOf(':');
+    const kind = task.slice(0, split);
+    const handler = this.handlers.get(kind);
+    try {
+      // A task of a kind this replica does not handle (an older version's) is dropped.
+      return handler ? await handler(task.slice(split + 1), await this.clock.now()) : null;
+    } catch (error) {
+      this.logger.warn({ kind, err: (error as Error).message }, 'scheduled task failed; retrying');
+      return (await this.clock.now()) + RETRY_AFTER_MS;
+    }
   }
 
   /**
