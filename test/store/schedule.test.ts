@@ -107,6 +107,26 @@ it('hands a task over when the replica that claimed it died, once its lease is u
   expect(other.ran).toEqual(['orphan']);
 });
 
+it("leases a claimed task for 10 s by default: a dead replica's tasks wait no longer (README)", async () => {
+  const r = replica();
+  let release = () => {};
+  const held = new Promise<null>((resolve) => {
+    release = () => resolve(null);
+  });
+  r.schedule.handle('card', () => held);
+  await r.schedule.at('card', 'leased', (await clock.now()) - 1);
+  const run = r.schedule.runDue();
+  await expect
+    .poll(async () => (await r.schedule.dueAt('card', 'leased')) ?? 0)
+    .toBeGreaterThan(await clock.now());
+  const leaseEnd = (await r.schedule.dueAt('card', 'leased')) ?? 0;
+  const now = await clock.now();
+  expect(leaseEnd - now).toBeGreaterThan(9_000);
+  expect(leaseEnd - now).toBeLessThanOrEqual(10_001);
+  release();
+  await run;
+});
+
 it('keeps a task that runs longer than its lease to its replica, which renews the lease', async () => {
   const [a, b] = [replica({ leaseMs: 300 }), replica({ leaseMs: 300 })];
   let release = () => {};
